@@ -1,0 +1,5 @@
+// Every operator command, in the order `--help` lists them.
+import type { Command } from "../command";
+import { configValidate } from "./config";
+
+export const COMMANDS: Command[] = [configValidate];

@@ -1,0 +1,66 @@
+// Node pools: every pool has a role; AWS pools name instance types, bare-metal pools list their nodes.
+import { z } from "zod";
+import { arch, bool, dnsLabel, dnsName, expecting, int, listOf, num, oneOf, str } from "./fields";
+
+export const ROLES = ["storage", "data", "web", "workers", "general"] as const;
+export const roleSchema = oneOf(ROLES);
+export type Role = z.output<typeof roleSchema>;
+
+/** A machine that already exists (homelab, dev); it declares its own hardware. */
+export const bareMetalNodeSchema = z.strictObject({
+    /** Kubernetes node name (its kubernetes.io/hostname label). */
+    name: dnsName(),
+    /** CPU architecture. */
+    arch: arch(),
+    /** CPU cores. */
+    cpu: num({ gt: 0 }),
+    /** Memory in GiB. */
+    memoryGiB: num({ gt: 0 }),
+    /** NIC speed in Gbps: the sustained rate, the only one that counts for capacity. */
+    nicGbps: num({ min: 0.1 }),
+    /** Free-text model, e.g. "Raspberry Pi 4 Model B 8GB". */
+    model: str({ min: 1 }).optional(),
+});
+export type BareMetalNode = z.output<typeof bareMetalNodeSchema>;
+
+const common = {
+    /** Pool name, used in node-group and label names. */
+    name: dnsLabel(),
+    /** What runs on the pool; labels by role and arch follow from it. */
+    role: roleSchema,
+    /** Taint the pool so only its role schedules there. Default: true for storage and data, false otherwise. */
+    dedicated: bool().optional(),
+};
+
+const awsPool = z.strictObject({
+    ...common,
+    kind: z.literal("aws"),
+    /** EC2 instance types from the catalog in capacity/instances; all of one arch. */
+    instanceTypes: listOf(expecting(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/), "an EC2 instance type such as m6in.xlarge")),
+    /** Node count. */
+    size: z.strictObject({
+        min: int({ min: 0 }),
+        desired: int({ min: 0 }),
+        max: int({ min: 1 }),
+    }),
+    /** On-demand or spot. Default on-demand (stateful roles must stay on-demand). */
+    capacityType: oneOf(["on-demand", "spot"] as const).default("on-demand"),
+    /** Root volume in GiB. Default 50. */
+    diskGiB: int({ min: 20 }).default(50),
+});
+
+const bareMetalPool = z.strictObject({
+    ...common,
+    kind: z.literal("baremetal"),
+    /** The existing nodes in this pool. */
+    nodes: listOf(bareMetalNodeSchema),
+});
+
+export const nodePoolSchema = expecting(
+    z.discriminatedUnion("kind", [awsPool, bareMetalPool]),
+    'a node pool whose kind is "aws" or "baremetal"',
+);
+export const nodePoolsSchema = listOf(nodePoolSchema);
+export type NodePoolConfig = z.output<typeof nodePoolSchema>;
+export type AwsNodePoolConfig = z.output<typeof awsPool>;
+export type BareMetalNodePoolConfig = z.output<typeof bareMetalPool>;

@@ -1,0 +1,120 @@
+// Ceph on dedicated storage nodes (Rook): the nodes, their devices, the daemons and the expected load.
+import { z } from "zod";
+import { arch, bool, dnsLabel, dnsName, expecting, fraction, int, listOf, num, oneOf, str } from "./fields";
+
+export const deviceSchema = z.strictObject({
+    /** Device name as Rook takes it, e.g. nvme0n1 or /dev/disk/by-id/…. */
+    name: expecting(z.string().regex(/^(\/dev\/[\w\-/.:]+|[a-z][\w\-]*)$/), "a device name such as nvme0n1 or /dev/disk/by-id/…"),
+    /** Capacity in GiB. */
+    sizeGiB: num({ gt: 0 }),
+    /** Media class, which sets the OSD's device class. Default nvme. */
+    class: oneOf(["nvme", "ssd", "hdd"] as const).default("nvme"),
+});
+export type DeviceConfig = z.output<typeof deviceSchema>;
+
+/** A storage node: either an EC2 instance type from the catalog, or bare metal declaring its own hardware. */
+export const storageNodeSchema = z
+    .strictObject({
+        /** Kubernetes node name (bare metal) or storage-node label value (AWS). */
+        name: dnsName(),
+        /** EC2 instance type (prod); its baseline bandwidth comes from the catalog. */
+        instanceType: expecting(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/), "an EC2 instance type such as im4gn.2xlarge").optional(),
+        /** Bare metal: CPU architecture. */
+        arch: arch().optional(),
+        /** Bare metal: CPU cores. */
+        cpu: num({ gt: 0 }).optional(),
+        /** Bare metal: memory in GiB. */
+        memoryGiB: num({ gt: 0 }).optional(),
+        /** Bare metal: NIC speed in Gbps (sustained). */
+        nicGbps: num({ min: 1 }).optional(),
+        /** OSD devices on this node. */
+        devices: listOf(deviceSchema),
+    })
+    .superRefine((n, ctx) => {
+        const metal = ["arch", "cpu", "memoryGiB", "nicGbps"] as const;
+        if (n.instanceType !== undefined) {
+            for (const k of metal) {
+                if (n[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], input: n[k], message: "expected nothing when instanceType is set (the catalog gives it)" });
+            }
+        } else {
+            for (const k of metal) {
+                if (n[k] === undefined) ctx.addIssue({ code: "custom", path: [k], input: undefined, message: "expected a value for a bare-metal storage node (or set instanceType)" });
+            }
+        }
+    });
+export type StorageNodeConfig = z.output<typeof storageNodeSchema>;
+
+const replicatedPool = {
+    /** Copies of each object. Default 3 (Ceph/Rook default). */
+    replicas: int({ min: 1, max: 7 }).default(3),
+    /** CRUSH failure domain. Default host. */
+    failureDomain: oneOf(["host", "rack", "zone", "osd"] as const).default("host"),
+};
+
+export const storageSchema = z.strictObject({
+    /** Storage nodes (at least 3 for production: one per replica). */
+    nodes: listOf(storageNodeSchema),
+    /** Ceph networking: host networking, or multus with separate public and cluster networks. Default host. */
+    network: z
+        .strictObject({
+            provider: oneOf(["host", "multus"] as const).default("host"),
+            /** multus: NetworkAttachmentDefinition "namespace/name" for the public network. */
+            publicNetwork: str({ min: 1 }).optional(),
+            /** multus: NetworkAttachmentDefinition for the replication (cluster) network. */
+            clusterNetwork: str({ min: 1 }).optional(),
+        })
+        .prefault({}),
+    /** Monitors. Default 3 (Rook default; odd for quorum). */
+    monCount: int({ min: 1, max: 9 }).default(3),
+    /** Managers. Default 2 (Rook default). */
+    mgrCount: int({ min: 1, max: 2 }).default(2),
+    /** osd_memory_target per OSD in GiB. Default 4 (Ceph default). */
+    osdMemoryTargetGiB: num({ min: 2 }).default(4),
+    /** CephFilesystem for tenant config data. */
+    filesystem: z
+        .strictObject({
+            name: dnsLabel().default("tenant-config"),
+            /** Active MDS daemons; Rook adds as many standbys. Default 1. */
+            activeMds: int({ min: 1, max: 16 }).default(1),
+            /** Standbys replay the journal (hot standby). Default true. */
+            activeStandby: bool().default(true),
+            /** Memory limit per MDS pod in GiB. Default 4 (Rook recommends ≥ 4096 MB). */
+            mdsMemoryGiB: num({ min: 1 }).default(4),
+            ...replicatedPool,
+        })
+        .prefault({}),
+    /** CephBlockPool and its StorageClass (database and tenant volumes). */
+    blockPool: z
+        .strictObject({
+            name: dnsLabel().default("replicapool"),
+            storageClass: dnsName().default("ceph-block"),
+            ...replicatedPool,
+        })
+        .prefault({}),
+    /** CephObjectStore (RGW) for S3-compatible media where S3 is not used. */
+    objectStore: z
+        .strictObject({
+            enabled: bool().default(false),
+            name: dnsLabel().default("media"),
+            /** RGW gateway pods. Default 2. */
+            gatewayInstances: int({ min: 1 }).default(2),
+            ...replicatedPool,
+        })
+        .prefault({}),
+    /** Expected client load on the storage network, from monitoring. */
+    load: z.strictObject({
+        /** Client traffic per storage node at normal load, MB/s. */
+        normalClientMBps: num({ min: 0 }),
+        /** Client traffic per storage node at peak, MB/s. */
+        peakClientMBps: num({ min: 0 }),
+        /** Share of client traffic that is writes (replicated to other nodes). Default 0.3. */
+        writeFraction: fraction().default(0.3),
+        /** Traffic each active MDS adds per storage node, MB/s. */
+        mdsMBpsPerActive: num({ min: 0 }),
+    }),
+    /** Fraction of a storage node's baseline the modelled peak may use. Default 0.7. */
+    headroom: fraction().default(0.7),
+    /** Rook operator Helm chart version, installed through Flux. */
+    rookVersion: expecting(z.string().regex(/^v?\d+\.\d+\.\d+$/), "a version such as v1.20.6").default("v1.20.6"),
+});
+export type StorageConfig = z.output<typeof storageSchema>;

@@ -1,0 +1,41 @@
+// Wires the components from a validated config. Components are thin; their sizes come from capacity/.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "../config/schema";
+import { KubernetesCluster } from "../components/compute/cluster";
+
+export interface PlatformContext {
+    /** Stack name (dev, prod, homelab, …). */
+    stack: string;
+    /** Project root that relative paths in config resolve against. */
+    projectRoot: string;
+}
+
+/** Stack outputs: what an operator or an app needs after `pulumi up`. */
+export interface PlatformOutputs {
+    environment: string;
+    /** Folder the manifests were rendered to, when rendering. */
+    renderDirectory?: string;
+    /** Namespace the application tiers run in. */
+    appNamespace: pulumi.Output<string>;
+}
+
+/** Namespace of the application tiers (web, streaming, workers, scheduler). */
+export const APP_NAMESPACE = "media-app";
+
+export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): PlatformOutputs {
+    const cluster = new KubernetesCluster("platform", { cluster: config.cluster, projectRoot: ctx.projectRoot, stack: ctx.stack });
+    const k8sOpts = { provider: cluster.provider };
+
+    const appNamespace = new k8s.core.v1.Namespace(
+        "app-namespace",
+        { metadata: { name: APP_NAMESPACE, labels: { "app.kubernetes.io/part-of": "media-platform" } } },
+        k8sOpts,
+    );
+
+    return {
+        environment: config.environment,
+        renderDirectory: cluster.renderDirectory,
+        appNamespace: appNamespace.metadata.name,
+    };
+}

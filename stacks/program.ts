@@ -1,0 +1,15 @@
+// The program behind `pulumi up`: read and validate the stack's config, then build the platform.
+import * as pulumi from "@pulumi/pulumi";
+import { fromPulumiStrings, parsePlatformConfig, projectSections, PROJECT_ROOT } from "../config/load";
+import type { PlatformConfig } from "../config/schema";
+import { buildPlatform, type PlatformOutputs } from "./platform";
+
+/** The stack's config as the Pulumi runtime hands it over, validated (throws ConfigError). */
+export function loadPulumiConfig(): PlatformConfig {
+    return parsePlatformConfig(projectSections(fromPulumiStrings(pulumi.runtime.allConfig())), `stack ${pulumi.getStack()}`);
+}
+
+export function main(): PlatformOutputs {
+    const config = loadPulumiConfig();
+    return buildPlatform(config, { stack: pulumi.getStack(), projectRoot: PROJECT_ROOT });
+}
