@@ -25,3 +25,33 @@ export const PRUNE_DISABLED = "disabled";
 
 /** Builds a capacity annotation key: capacityKey("nic-baseline-gbps") → capacity.media-platform.io/nic-baseline-gbps. */
 export const capacityKey = (name: string) => `${CAPACITY_PREFIX}${name}`;
+
+// ── Node pools and storage (issue 3) ────────────────────────────────────────────────────────────────
+/** The storage node a Kubernetes node is (value: the storage node's name in config); Rook places OSDs by it on EKS. */
+export const STORAGE_NODE_LABEL = "media-platform.io/storage-node";
+/** Taint key of dedicated pools (value: the role, effect NoSchedule); pods of that role tolerate it. */
+export const DEDICATED_TAINT_KEY = "media-platform.io/dedicated";
+
+/** On bare-metal node patches: the node's sustained NIC bandwidth in Gbps (an EC2 node's comes from the catalog). */
+export const NIC_BASELINE_GBPS_ANNOTATION = capacityKey("nic-baseline-gbps");
+/** On bare-metal node patches: the node's memory in GiB. */
+export const MEMORY_GIB_ANNOTATION = capacityKey("memory-gib");
+/** On bare-metal node patches: the node's CPU cores. */
+export const CPU_ANNOTATION = capacityKey("cpu");
+
+/** On the CephCluster: JSON list of the storage nodes' hardware (capacity/storage encodeStorageNodes). */
+export const STORAGE_NODES_ANNOTATION = capacityKey("storage-nodes");
+/** On the CephCluster: expected client traffic per storage node at normal load, MB/s. */
+export const STORAGE_CLIENT_NORMAL_ANNOTATION = capacityKey("storage-client-normal-mbps");
+/** On the CephCluster: expected client traffic per storage node at peak, MB/s. */
+export const STORAGE_CLIENT_PEAK_ANNOTATION = capacityKey("storage-client-peak-mbps");
+/** On the CephCluster: share of client traffic that is writes. */
+export const STORAGE_WRITE_FRACTION_ANNOTATION = capacityKey("storage-write-fraction");
+/** On the CephCluster: traffic each active MDS adds per storage node, MB/s. */
+export const STORAGE_MDS_MBPS_ANNOTATION = capacityKey("storage-mds-mbps-per-active");
+/** On the CephCluster: recovery traffic per OSD, MB/s. */
+export const STORAGE_RECOVERY_MBPS_ANNOTATION = capacityKey("storage-recovery-mbps-per-osd");
+/** On the CephCluster: fraction of a storage node's baseline the modelled traffic may use. */
+export const STORAGE_HEADROOM_ANNOTATION = capacityKey("storage-headroom");
+/** On the CephCluster: longest acceptable time to re-replicate a failed node's data, hours. */
+export const STORAGE_MAX_RECOVERY_HOURS_ANNOTATION = capacityKey("storage-max-recovery-hours");

@@ -3,6 +3,8 @@
 import type { ConfigProblem } from "./errors";
 import { renderValue } from "./errors";
 import type { PlatformConfig } from "./schema";
+import { nodePoolProblems } from "./nodePools";
+import { storageProblems } from "./storage";
 
 function duplicates(names: string[]): Map<string, number[]> {
     const seen = new Map<string, number[]>();
@@ -36,6 +38,7 @@ export function crossSectionProblems(cfg: PlatformConfig): ConfigProblem[] {
     cfg.storage.nodes.forEach((n, i) => {
         if (n.instanceType !== undefined && !onAws) add(`storage.nodes[${i}].instanceType`, `expected bare-metal hardware unless cluster.provider is "eks", got ${renderValue(n.instanceType)}`);
     });
+    out.push(...nodePoolProblems(cfg.nodePools), ...storageProblems(cfg.storage));
     if (cfg.storage.network.provider === "multus" && !cfg.storage.network.publicNetwork) {
         add("storage.network.publicNetwork", "expected a NetworkAttachmentDefinition when network.provider is multus, got nothing");
     }

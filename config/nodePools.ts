@@ -1,6 +1,15 @@
 // Node pools: every pool has a role; AWS pools name instance types, bare-metal pools list their nodes.
 import { z } from "zod";
+import { findInstanceType, instanceTypeNames } from "../capacity/instances";
+import type { ConfigProblem } from "./errors";
 import { arch, bool, dnsLabel, dnsName, expecting, int, listOf, num, oneOf, str } from "./fields";
+
+/** An EC2 instance type that the catalog in capacity/instances lists (its figures drive capacity). */
+export const instanceTypeName = () =>
+    expecting(
+        z.string().refine((t) => findInstanceType(t) !== undefined),
+        `an instance type from the catalog (${instanceTypeNames().join(", ")})`,
+    );
 
 export const ROLES = ["storage", "data", "web", "workers", "general"] as const;
 export const roleSchema = oneOf(ROLES);
@@ -36,7 +45,7 @@ const awsPool = z.strictObject({
     ...common,
     kind: z.literal("aws"),
     /** EC2 instance types from the catalog in capacity/instances; all of one arch. */
-    instanceTypes: listOf(expecting(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/), "an EC2 instance type such as m6in.xlarge")),
+    instanceTypes: listOf(instanceTypeName()),
     /** Node count. */
     size: z.strictObject({
         min: int({ min: 0 }),
@@ -64,3 +73,24 @@ export const nodePoolsSchema = listOf(nodePoolSchema);
 export type NodePoolConfig = z.output<typeof nodePoolSchema>;
 export type AwsNodePoolConfig = z.output<typeof awsPool>;
 export type BareMetalNodePoolConfig = z.output<typeof bareMetalPool>;
+
+/**
+ * Node-pool combinations the schema cannot see: an AWS pool mixing architectures (one AMI type per node
+ * group), and a bare-metal pool mixing them (its workloads would need images for both without saying so).
+ */
+export function nodePoolProblems(pools: NodePoolConfig[]): ConfigProblem[] {
+    const out: ConfigProblem[] = [];
+    pools.forEach((p, i) => {
+        const archs =
+            p.kind === "aws"
+                ? p.instanceTypes.map((t) => ({ arch: findInstanceType(t)?.arch, what: t, path: `nodePools[${i}].instanceTypes` }))
+                : p.nodes.map((n) => ({ arch: n.arch, what: n.name, path: `nodePools[${i}].nodes` }));
+        const first = archs[0];
+        archs.forEach((a, j) => {
+            if (j > 0 && a.arch !== undefined && first.arch !== undefined && a.arch !== first.arch) {
+                out.push({ path: `${a.path}[${j}]`, message: `expected ${first.arch} like ${first.what} (one arch per pool), got ${a.what} (${a.arch})` });
+            }
+        });
+    });
+    return out;
+}

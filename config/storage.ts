@@ -1,6 +1,9 @@
 // Ceph on dedicated storage nodes (Rook): the nodes, their devices, the daemons and the expected load.
 import { z } from "zod";
+import { findInstanceType, gbToGiB } from "../capacity/instances";
+import type { ConfigProblem } from "./errors";
 import { arch, bool, dnsLabel, dnsName, expecting, fraction, int, listOf, num, oneOf, str } from "./fields";
+import { instanceTypeName } from "./nodePools";
 
 export const deviceSchema = z.strictObject({
     /** Device name as Rook takes it, e.g. nvme0n1 or /dev/disk/by-id/…. */
@@ -15,10 +18,10 @@ export type DeviceConfig = z.output<typeof deviceSchema>;
 /** A storage node: either an EC2 instance type from the catalog, or bare metal declaring its own hardware. */
 export const storageNodeSchema = z
     .strictObject({
-        /** Kubernetes node name (bare metal) or storage-node label value (AWS). */
+        /** Kubernetes node name (bare metal) or storage-node label value (AWS, where EKS names the node). */
         name: dnsName(),
-        /** EC2 instance type (prod); its baseline bandwidth comes from the catalog. */
-        instanceType: expecting(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/), "an EC2 instance type such as im4gn.2xlarge").optional(),
+        /** EC2 instance type (prod); its vCPU, memory, baseline bandwidth and NVMe disks come from the catalog. */
+        instanceType: instanceTypeName().optional(),
         /** Bare metal: CPU architecture. */
         arch: arch().optional(),
         /** Bare metal: CPU cores. */
@@ -27,7 +30,7 @@ export const storageNodeSchema = z
         memoryGiB: num({ gt: 0 }).optional(),
         /** Bare metal: NIC speed in Gbps (sustained). */
         nicGbps: num({ min: 1 }).optional(),
-        /** OSD devices on this node. */
+        /** OSD devices on this node (one OSD each). On EC2 they are the instance-store NVMe disks, found by the local PV provisioner. */
         devices: listOf(deviceSchema),
     })
     .superRefine((n, ctx) => {
@@ -52,8 +55,8 @@ const replicatedPool = {
 };
 
 export const storageSchema = z.strictObject({
-    /** Storage nodes (at least 3 for production: one per replica). */
-    nodes: listOf(storageNodeSchema),
+    /** Storage nodes: at least 3, one per replica (failure domain host). */
+    nodes: listOf(storageNodeSchema, 3),
     /** Ceph networking: host networking, or multus with separate public and cluster networks. Default host. */
     network: z
         .strictObject({
@@ -109,12 +112,58 @@ export const storageSchema = z.strictObject({
         peakClientMBps: num({ min: 0 }),
         /** Share of client traffic that is writes (replicated to other nodes). Default 0.3. */
         writeFraction: fraction().default(0.3),
-        /** Traffic each active MDS adds per storage node, MB/s. */
+        /** Traffic each active MDS adds per storage node, MB/s (journal, metadata pool I/O and standby replay; measure it). */
         mdsMBpsPerActive: num({ min: 0 }),
     }),
+    /** Re-replicating a failed storage node's data. */
+    recovery: z
+        .strictObject({
+            /**
+             * Recovery/backfill traffic each OSD carries, MB/s. Default 100: a planning assumption of about one
+             * drive's sequential rate (Ceph hardware recommendations, ~100 MB/s); Ceph's default mClock profile
+             * lets recovery take more while clients are idle, so measure it in a failure drill and set it.
+             */
+            mbpsPerOsd: num({ gt: 0 }).default(100),
+            /** Longest acceptable time to re-replicate a failed node's data, hours. Default 24: one more failure inside a day would leave a single copy. */
+            maxHours: num({ gt: 0 }).default(24),
+        })
+        .prefault({}),
     /** Fraction of a storage node's baseline the modelled peak may use. Default 0.7. */
     headroom: fraction().default(0.7),
     /** Rook operator Helm chart version, installed through Flux. */
     rookVersion: expecting(z.string().regex(/^v?\d+\.\d+\.\d+$/), "a version such as v1.20.6").default("v1.20.6"),
 });
 export type StorageConfig = z.output<typeof storageSchema>;
+
+/**
+ * Storage combinations the schema cannot see: more replicas than hosts to hold them, and EC2 devices that the
+ * instance type does not have (count, or a size above its local NVMe disk).
+ */
+export function storageProblems(storage: StorageConfig): ConfigProblem[] {
+    const out: ConfigProblem[] = [];
+    const hosts = storage.nodes.length;
+    const pools = [
+        ["blockPool", storage.blockPool],
+        ["filesystem", storage.filesystem],
+        ...(storage.objectStore.enabled ? [["objectStore", storage.objectStore] as const] : []),
+    ] as const;
+    for (const [key, pool] of pools) {
+        if (pool.failureDomain === "host" && pool.replicas > hosts) {
+            out.push({ path: `storage.${key}.replicas`, message: `expected at most ${hosts} (one copy per storage node, failure domain host), got ${pool.replicas}` });
+        }
+    }
+    storage.nodes.forEach((n, i) => {
+        const t = n.instanceType === undefined ? undefined : findInstanceType(n.instanceType);
+        if (!t) return;
+        if (n.devices.length > t.nvme.count) {
+            out.push({ path: `storage.nodes[${i}].devices`, message: `expected at most ${t.nvme.count} local NVMe disk(s) for ${t.name}, got ${n.devices.length}` });
+        }
+        const diskGiB = gbToGiB(t.nvme.sizeGB);
+        n.devices.forEach((d, j) => {
+            if (d.sizeGiB > diskGiB) {
+                out.push({ path: `storage.nodes[${i}].devices[${j}].sizeGiB`, message: `expected at most ${Math.floor(diskGiB)} (the ${t.name} NVMe disk), got ${d.sizeGiB}` });
+            }
+        });
+    });
+    return out;
+}
