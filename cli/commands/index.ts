@@ -1,5 +1,6 @@
 // Every operator command, in the order `--help` lists them.
 import type { Command } from "../command";
+import { check } from "./check";
 import { configValidate } from "./config";
 
-export const COMMANDS: Command[] = [configValidate];
+export const COMMANDS: Command[] = [configValidate, check];

@@ -1,0 +1,174 @@
+// `check`: preview a stack offline with the policy pack. The stack program runs under Pulumi's mocks (no
+// credentials), then its registered resources go to the real policy pack process over the analyzer protocol,
+// as `pulumi preview --policy-pack policies --policy-pack-config policies/config/<stack>.json` would send them.
+import * as path from "node:path";
+import { PROJECT } from "../../config/schema";
+import { runStackOffline, type StackRun } from "../../stacks/offline";
+import { formatSummary, stackBudgets, type Summary } from "../../capacity/summary";
+import { PolicyPackProcess, type Diagnostic, type PackRunner } from "../../policies/analyzer";
+import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, type PackConfig } from "../../policies/policyConfig";
+import { policyResources } from "../../policies/resources";
+import { EXIT, parse, UsageError, type Command } from "../command";
+import { stackFileArg } from "./config";
+
+export interface Violation {
+    policy: string;
+    enforcementLevel: Diagnostic["enforcementLevel"];
+    severity?: string;
+    description: string;
+    /** What was found (the diagnostic's message without the description line). */
+    message: string;
+    urn: string;
+    /** The resource it is about (logical name and type), when the diagnostic names one. */
+    resource?: { name: string; type: string };
+}
+
+export interface CheckResult {
+    stack: string;
+    stackFile: string;
+    environment: string;
+    resources: number;
+    policyPack: { name: string; version: string };
+    /** The per-stack policy config file used, if any. */
+    policyConfigFile?: string;
+    /** Policies/properties the config names that the pack does not know (the CLI ignores them). */
+    unknownConfig: string[];
+    violations: Violation[];
+    mandatory: number;
+    advisory: number;
+    summary: Summary;
+}
+
+export interface CheckOptions {
+    /** A stack file (Pulumi.<stack>.yaml). */
+    stackFile: string;
+    /** Policy config file; default policies/config/<stack>.json, else the one of the stack's environment. */
+    policyConfigFile?: string;
+    /** How to start the pack (default tsx); ignored when `pack` is given. */
+    runner?: PackRunner;
+    /** An already running pack to reuse (tests start one per file). */
+    pack?: PolicyPackProcess;
+    /** Change the stack's config before running it (tests). */
+    mutate?: (config: Record<string, any>) => void;
+}
+
+/** Runs the stack under mocks as a preview, then the policy pack over it. Throws ConfigError for bad config. */
+export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
+    const run: StackRun = await runStackOffline(opts.stackFile, { preview: true, mutate: opts.mutate });
+    const configFile = opts.policyConfigFile ?? policyConfigFileFor(run.stack, run.config.environment);
+    const given: PackConfig = configFile ? readPolicyConfigFile(configFile) : {};
+
+    const pack = opts.pack ?? (await PolicyPackProcess.start({ runner: opts.runner }));
+    try {
+        const info = await pack.info();
+        const { config, unknown } = reconcilePolicyConfig(info.policies, info.initialConfig, given, configFile ? path.relative(process.cwd(), configFile) : undefined);
+        await pack.configureStack(run.stack, PROJECT, true);
+        await pack.configure(config);
+        const diagnostics = await pack.analyzeAll(run.resources);
+
+        const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+        const violations: Violation[] = diagnostics.map((d) => {
+            const r = byUrn.get(d.urn);
+            const message = d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
+            return {
+                policy: d.policyName,
+                enforcementLevel: d.enforcementLevel,
+                severity: d.severity,
+                description: d.description,
+                message,
+                urn: d.urn,
+                resource: r ? { name: r.name, type: r.type } : undefined,
+            };
+        });
+        const properties = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.properties]));
+        return {
+            stack: run.stack,
+            stackFile: opts.stackFile,
+            environment: run.config.environment,
+            resources: run.resources.length,
+            policyPack: { name: info.name, version: info.version },
+            policyConfigFile: configFile,
+            unknownConfig: unknown,
+            violations,
+            mandatory: violations.filter((v) => v.enforcementLevel === "mandatory").length,
+            advisory: violations.filter((v) => v.enforcementLevel === "advisory").length,
+            summary: stackBudgets(policyResources(run.resources, true), properties),
+        };
+    } finally {
+        if (!opts.pack) await pack.close();
+    }
+}
+
+const rel = (p: string) => path.relative(process.cwd(), p) || p;
+
+/** The check as the operator reads it: violations grouped by rule (mandatory first), then the capacity summary. */
+export function formatCheck(r: CheckResult): string {
+    const lines = [
+        `check ${r.stack} (${rel(r.stackFile)}): ${r.resources} resources, policy pack ${r.policyPack.name}@${r.policyPack.version}` +
+            `, policy config ${r.policyConfigFile ? rel(r.policyConfigFile) : "(none: rule defaults)"}`,
+        "",
+    ];
+    if (r.violations.length === 0) lines.push("No policy violations.");
+    else lines.push(`Policy violations: ${r.mandatory} mandatory, ${r.advisory} advisory`);
+    const groups = new Map<string, Violation[]>();
+    for (const v of r.violations) groups.set(`${v.enforcementLevel}\u0000${v.policy}`, [...(groups.get(`${v.enforcementLevel}\u0000${v.policy}`) ?? []), v]);
+    const order = ["mandatory", "remediate", "advisory", "disabled"];
+    const keys = [...groups.keys()].sort((a, b) => order.indexOf(a.split("\u0000")[0]) - order.indexOf(b.split("\u0000")[0]) || a.localeCompare(b));
+    for (const key of keys) {
+        const vs = groups.get(key)!;
+        const [level, policy] = key.split("\u0000");
+        lines.push("", `${level.toUpperCase()} ${policy} (${vs.length}) — ${vs[0].description}`);
+        for (const v of vs) {
+            const who = v.resource ? `${v.resource.name} (${v.resource.type})` : "stack";
+            const [first, ...rest] = v.message.split("\n");
+            lines.push(`  - ${who}: ${first}`, ...rest.map((l) => `      ${l}`));
+        }
+    }
+    if (r.unknownConfig.length > 0) lines.push("", `warning: the policy config names what the pack does not know (ignored): ${r.unknownConfig.join(", ")}`);
+    lines.push("", formatSummary(r.summary), "");
+    lines.push(r.mandatory > 0 ? `FAILED: ${r.mandatory} mandatory violation${r.mandatory === 1 ? "" : "s"}; \`pulumi preview --policy-pack policies\` would fail.` : "PASSED: no mandatory violations.");
+    return lines.join("\n");
+}
+
+export const check: Command = {
+    words: ["check"],
+    summary: "preview a stack offline under mocks with the policy pack, then print the capacity summary",
+    help: `Usage: platform check (--stack <name> | --stack-file <path>) [--policy-config <file>] [--json] [--pack-runner tsx|pulumi]
+
+Runs the stack program under Pulumi's mocks as a preview (no credentials, no cloud, no cluster), starts the
+policy pack in policies/ as its own process and sends it every registered resource over Pulumi's analyzer
+protocol, as \`pulumi preview --policy-pack policies --policy-pack-config <file>\` does. Prints the violations
+grouped by rule with the resources they name, then the capacity summary (each budget: used / limit / %).
+
+Exit 0 when no mandatory rule is violated, 1 when one is, 2 on a config error (stack or policy config).
+
+Options:
+  --stack <name>          a shipped stack: dev, prod, homelab (stacks/Pulumi.<name>.yaml)
+  --stack-file <path>     any stack file named Pulumi.<stack>.yaml (e.g. an incident replay in test/replays/)
+  --policy-config <file>  policy config; default policies/config/<stack>.json, else policies/config/<environment>.json
+  --json                  print the result as JSON
+  --pack-runner <r>       tsx (default, fast) or pulumi (the CLI's own run-policy-pack, which type-checks the pack)`,
+    async run(argv) {
+        const { values } = parse(argv, {
+            stack: { type: "string" },
+            "stack-file": { type: "string" },
+            "policy-config": { type: "string" },
+            json: { type: "boolean" },
+            "pack-runner": { type: "string" },
+        });
+        if (values.help) {
+            console.log(this.help);
+            return EXIT.ok;
+        }
+        const runner = values["pack-runner"] ?? "tsx";
+        if (runner !== "tsx" && runner !== "pulumi") throw new UsageError(`--pack-runner: expected tsx or pulumi, got "${runner}"`);
+        const result = await runCheck({
+            stackFile: path.resolve(stackFileArg(values)),
+            policyConfigFile: values["policy-config"] ? path.resolve(values["policy-config"]) : undefined,
+            runner,
+        });
+        if (values.json) console.log(JSON.stringify(result, null, 2));
+        else console.log(formatCheck(result));
+        return result.mandatory > 0 ? EXIT.failed : EXIT.ok;
+    },
+};

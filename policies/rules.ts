@@ -1,0 +1,21 @@
+// Every rule of the pack, family by family (one module each under rules/).
+import type { Rule } from "./framework";
+import type { PolicyInfo } from "./policyConfig";
+import { rules as edge } from "./rules/edge";
+import { rules as flux } from "./rules/flux";
+import { rules as safety } from "./rules/safety";
+import { rules as workloads } from "./rules/workloads";
+
+export const RULES: Rule[] = [...flux, ...workloads, ...edge, ...safety];
+
+/** The rules as GetAnalyzerInfo describes them, for reconciling a policy config without starting the pack. */
+export function rulesAsPolicyInfo(rules: Rule[] = RULES): PolicyInfo[] {
+    return rules.map((r) => ({
+        name: r.name,
+        description: r.description,
+        enforcementLevel: r.enforcementLevel,
+        severity: r.severity,
+        remediationSteps: r.remediationSteps,
+        configSchema: { properties: r.config as Record<string, any> },
+    }));
+}
