@@ -56,6 +56,10 @@ function mockOutputs(type: string, name: string, inputs: Record<string, any>): R
             return { ...inputs, endpoint: `https://${name}.eks.example`, certificateAuthority: { data: "Y2E=" }, arn: `arn:aws:eks:::cluster/${name}` };
         case "aws:iam/role:Role":
             return { ...inputs, arn: `arn:aws:iam::123456789012:role/${name}`, name: inputs.name ?? name };
+        case "aws:iam/user:User":
+            return { ...inputs, arn: `arn:aws:iam::123456789012:user${inputs.path ?? "/"}${inputs.name ?? name}`, name: inputs.name ?? name };
+        case "aws:iam/accessKey:AccessKey":
+            return { ...inputs, secret: "mock-secret-access-key" };
         case "aws:s3/bucketV2:BucketV2":
         case "aws:s3/bucket:Bucket":
             return { ...inputs, arn: `arn:aws:s3:::${inputs.bucket ?? name}`, bucket: inputs.bucket ?? name };

@@ -3,6 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config/schema";
 import { KubernetesCluster } from "../components/compute/cluster";
+import type { MediaAppInterface } from "../components/media/appInterface";
+import { MediaStorage } from "../components/media/mediaStorage";
 
 export interface PlatformContext {
     /** Stack name (dev, prod, homelab, …). */
@@ -18,6 +20,8 @@ export interface PlatformOutputs {
     renderDirectory?: string;
     /** Namespace the application tiers run in. */
     appNamespace: pulumi.Output<string>;
+    /** Media bucket as apps use it: endpoint, bucket, region, CDN hostname, credentials Secret and endpoint ConfigMap. */
+    media: MediaAppInterface;
 }
 
 /** Namespace of the application tiers (web, streaming, workers, scheduler). */
@@ -33,9 +37,19 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         k8sOpts,
     );
 
+    const media = new MediaStorage("media", {
+        media: config.media,
+        environment: config.environment,
+        provider: cluster.provider,
+        namespace: APP_NAMESPACE,
+        objectStore: { name: config.storage.objectStore.name },
+        dependsOn: [appNamespace],
+    });
+
     return {
         environment: config.environment,
         renderDirectory: cluster.renderDirectory,
         appNamespace: appNamespace.metadata.name,
+        media: media.app,
     };
 }

@@ -59,6 +59,15 @@ function toJsonSchema(s: any): any {
     return out;
 }
 
+/**
+ * The API server always accepts apiVersion, kind and metadata at the root, declared or not (some CRDs, e.g.
+ * ObjectBucketClaim, declare only spec and status); metadata is checked by metadataErrors instead.
+ */
+function withRootFields(s: any): any {
+    if (s?.type !== "object" || !s.properties) return s;
+    return { ...s, properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...s.properties } };
+}
+
 let crdSchemas: Map<string, object> | undefined;
 const compiled = new Map<string, ValidateFunction>();
 let ajv: Ajv | undefined;
@@ -74,7 +83,7 @@ export function loadCrdSchemas(dir = crdDirectory()): Map<string, object> {
             for (const v of crd.spec.versions ?? []) {
                 const schema = v.schema?.openAPIV3Schema;
                 if (!schema) continue;
-                map.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, toJsonSchema(schema));
+                map.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, withRootFields(toJsonSchema(schema)));
             }
         }
     }

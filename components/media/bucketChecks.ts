@@ -1,0 +1,126 @@
+// Checks on registered media buckets, read from the resources' own fields: not readable beyond the CDN
+// restriction, public access blocked, ACLs off, encrypted, versioned, with lifecycle. Pure (no Pulumi
+// imports) and fed plain `{ type, props }` records, so the policy pack can call it from validateStack.
+import { parsePolicy, publicAccessProblems, rangesTooBroadForS3, sourceIpLimit, statementsOf } from "./bucketPolicy";
+
+/** A registered resource as the policy pack (props) or the test harness (inputs, renamed) sees it. */
+export interface ResourceRecord {
+    type: string;
+    props: Record<string, any>;
+}
+
+export interface BucketFinding {
+    /** Bucket name (or resource type when it has none). */
+    bucket: string;
+    problems: string[];
+}
+
+/** Type tokens of the S3 resources the checks read; v7 names first, the deprecated V2 names after. */
+export const S3_TYPES = {
+    bucket: ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"],
+    publicAccessBlock: ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
+    policy: ["aws:s3/bucketPolicy:BucketPolicy"],
+    ownership: ["aws:s3/bucketOwnershipControls:BucketOwnershipControls"],
+    acl: ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"],
+    encryption: [
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    ],
+    versioning: ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"],
+    lifecycle: ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"],
+} as const;
+
+export const OBJECT_BUCKET_CLAIM_TYPE = "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim";
+
+/** Canned ACLs that grant to AllUsers or AuthenticatedUsers. */
+export const PUBLIC_CANNED_ACLS = ["public-read", "public-read-write", "authenticated-read"];
+const PUBLIC_GRANTEE = /acs\.amazonaws\.com\/groups\/global\/(AllUsers|AuthenticatedUsers)/;
+const PUBLIC_ACCESS_BLOCK_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
+
+const isWholeBucket = (rule: any) =>
+    (rule.prefix === undefined || rule.prefix === "") &&
+    (rule.filter === undefined ||
+        rule.filter === null ||
+        ((rule.filter.prefix === undefined || rule.filter.prefix === "") &&
+            rule.filter.tag === undefined &&
+            rule.filter.and === undefined &&
+            rule.filter.objectSizeGreaterThan === undefined &&
+            rule.filter.objectSizeLessThan === undefined));
+
+function policyProblems(policy: unknown, where: string, cdnRanges: readonly string[]): string[] {
+    const doc = parsePolicy(policy);
+    if (!doc) return [`${where}: the policy is not a JSON policy document known at preview`];
+    const problems = publicAccessProblems(doc, cdnRanges).map((p) => `${where}: ${p}`);
+    // S3 counts broad aws:SourceIp ranges as public: with BlockPublicPolicy on, the policy would be refused.
+    const broad = statementsOf(doc).flatMap((s) => rangesTooBroadForS3(sourceIpLimit(s) ?? []));
+    if (broad.length > 0) problems.push(`${where}: aws:SourceIp ${broad.join(", ")} is broader than S3 accepts as non-public (/8 IPv4, /32 IPv6)`);
+    return problems;
+}
+
+function s3BucketProblems(bucket: ResourceRecord, all: ResourceRecord[], cdnRanges: readonly string[]): string[] {
+    const name: string = bucket.props.bucket;
+    const related = (types: readonly string[]) => all.filter((r) => (types as readonly string[]).includes(r.type) && r.props.bucket === name);
+    const problems: string[] = [];
+
+    if (PUBLIC_CANNED_ACLS.includes(bucket.props.acl)) problems.push(`the bucket's acl ${bucket.props.acl} makes it public`);
+    if (bucket.props.policy !== undefined) problems.push(...policyProblems(bucket.props.policy, "the bucket's inline policy", cdnRanges));
+
+    const blocks = related(S3_TYPES.publicAccessBlock);
+    if (blocks.length === 0) problems.push("no BucketPublicAccessBlock: public ACLs and policies are not blocked");
+    for (const b of blocks) {
+        const off = PUBLIC_ACCESS_BLOCK_FLAGS.filter((f) => b.props[f] !== true);
+        if (off.length > 0) problems.push(`BucketPublicAccessBlock leaves ${off.join(", ")} off`);
+    }
+    for (const p of related(S3_TYPES.policy)) problems.push(...policyProblems(p.props.policy, "BucketPolicy", cdnRanges));
+    for (const a of related(S3_TYPES.acl)) {
+        const grants: any[] = a.props.accessControlPolicy?.grants ?? [];
+        if (PUBLIC_CANNED_ACLS.includes(a.props.acl) || grants.some((g) => PUBLIC_GRANTEE.test(g?.grantee?.uri ?? ""))) {
+            problems.push("a BucketAcl grants access to everyone");
+        }
+    }
+    if (!related(S3_TYPES.ownership).some((o) => o.props.rule?.objectOwnership === "BucketOwnerEnforced")) {
+        problems.push("ACLs are not disabled (BucketOwnershipControls with objectOwnership BucketOwnerEnforced)");
+    }
+    const encrypted = related(S3_TYPES.encryption).some((e) =>
+        (e.props.rules ?? []).some((r: any) => typeof r?.applyServerSideEncryptionByDefault?.sseAlgorithm === "string"),
+    );
+    if (!encrypted) problems.push("no default encryption (BucketServerSideEncryptionConfiguration with an sseAlgorithm)");
+    if (!related(S3_TYPES.versioning).some((v) => v.props.versioningConfiguration?.status === "Enabled")) {
+        problems.push("versioning is not Enabled (BucketVersioning)");
+    }
+    const rules: any[] = related(S3_TYPES.lifecycle).flatMap((l) => l.props.rules ?? []);
+    const enabled = rules.filter((r) => r?.status === "Enabled" && isWholeBucket(r));
+    if (!enabled.some((r) => r.noncurrentVersionExpiration?.noncurrentDays > 0)) {
+        problems.push("no lifecycle rule expires noncurrent versions across the whole bucket");
+    }
+    if (!enabled.some((r) => r.abortIncompleteMultipartUpload?.daysAfterInitiation > 0)) {
+        problems.push("no lifecycle rule aborts incomplete multipart uploads across the whole bucket");
+    }
+    return problems;
+}
+
+/**
+ * Every media bucket among the resources with what is wrong with it. S3 buckets are matched to their
+ * settings by the explicit bucket name (known at preview); `cdnRanges` are the only sources that may read.
+ * ObjectBucketClaims (Ceph RGW) may carry no public grant at all: the CDN never reaches RGW directly.
+ */
+export function mediaBucketFindings(resources: ResourceRecord[], cdnRanges: readonly string[]): BucketFinding[] {
+    const findings: BucketFinding[] = [];
+    for (const r of resources) {
+        if ((S3_TYPES.bucket as readonly string[]).includes(r.type)) {
+            if (typeof r.props.bucket !== "string") {
+                findings.push({ bucket: r.type, problems: ["the bucket has no explicit name, so its settings cannot be matched to it at preview"] });
+            } else {
+                findings.push({ bucket: r.props.bucket, problems: s3BucketProblems(r, resources, cdnRanges) });
+            }
+        } else if (r.type === OBJECT_BUCKET_CLAIM_TYPE) {
+            const spec = r.props.spec ?? {};
+            const policy = spec.additionalConfig?.bucketPolicy;
+            findings.push({
+                bucket: spec.bucketName ?? r.props.metadata?.name ?? r.type,
+                problems: policy === undefined ? [] : policyProblems(policy, "additionalConfig.bucketPolicy", []),
+            });
+        }
+    }
+    return findings;
+}
