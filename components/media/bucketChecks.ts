@@ -99,16 +99,25 @@ function s3BucketProblems(bucket: ResourceRecord, all: ResourceRecord[], cdnRang
     return problems;
 }
 
+/** The value Pulumi's engine sends for an input not known during preview. */
+export const PULUMI_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface FindingOptions {
+    /** Recognises a value unknown at preview. Default: equal to PULUMI_UNKNOWN. */
+    isUnknown?: (v: unknown) => boolean;
+}
+
 /**
  * Every media bucket among the resources with what is wrong with it. S3 buckets are matched to their
  * settings by the explicit bucket name (known at preview); `cdnRanges` are the only sources that may read.
  * ObjectBucketClaims (Ceph RGW) may carry no public grant at all: the CDN never reaches RGW directly.
  */
-export function mediaBucketFindings(resources: ResourceRecord[], cdnRanges: readonly string[]): BucketFinding[] {
+export function mediaBucketFindings(resources: ResourceRecord[], cdnRanges: readonly string[], opts: FindingOptions = {}): BucketFinding[] {
+    const isUnknown = opts.isUnknown ?? ((v: unknown) => v === PULUMI_UNKNOWN);
     const findings: BucketFinding[] = [];
     for (const r of resources) {
         if ((S3_TYPES.bucket as readonly string[]).includes(r.type)) {
-            if (typeof r.props.bucket !== "string") {
+            if (typeof r.props.bucket !== "string" || isUnknown(r.props.bucket)) {
                 findings.push({ bucket: r.type, problems: ["the bucket has no explicit name, so its settings cannot be matched to it at preview"] });
             } else {
                 findings.push({ bucket: r.props.bucket, problems: s3BucketProblems(r, resources, cdnRanges) });

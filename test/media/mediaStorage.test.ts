@@ -1,7 +1,8 @@
 // MediaStorage under Pulumi's mocks: the S3 + Cloudflare path (prod) and the Ceph RGW claim (dev, homelab).
-import { mediaBucketFindings, type ResourceRecord } from "../../components/media/bucketChecks";
+import { mediaBucketFindings, PULUMI_UNKNOWN, type ResourceRecord } from "../../components/media/bucketChecks";
 import { isReadRestrictedToCidrs, mediaWriterPolicy, parsePolicy, statementsOf } from "../../components/media/bucketPolicy";
 import { CLOUDFLARE_RANGES } from "../../components/media/cloudflareRanges";
+import { policyResources } from "../../policies/resources";
 import { runStack, type RegisteredResource, type StackRun } from "../harness";
 import { manifestOf, schemaErrors } from "../schema/validate";
 
@@ -64,6 +65,10 @@ describe("prod: one S3 bucket behind Cloudflare", () => {
         expect(one(T.pab).inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
         expect(one(T.encryption).inputs.rules[0].applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
         expect(one(T.ownership).inputs.rule).toEqual({ objectOwnership: "BucketOwnerEnforced" });
+    });
+
+    it("gives the same verdict on the resources as the policy pack's analyzer receives them", () => {
+        expect(mediaBucketFindings(policyResources(run.resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: "media.example.com", problems: [] }]);
     });
 
     it("orders the bucket policy after the public access block (S3 refuses concurrent changes)", () => {
@@ -198,6 +203,7 @@ describe("the bucket check finds what a change would break", () => {
         ["a disabled abort rule", T.lifecycle, (p) => ({ ...p, rules: p.rules.map((r: any) => ({ ...r, status: r.abortIncompleteMultipartUpload ? "Disabled" : r.status })) }), /aborts incomplete multipart uploads/],
         ["a public canned ACL", T.bucket, (p) => ({ ...p, acl: "public-read" }), /acl public-read makes it public/],
         ["an unnamed bucket", T.bucket, (p) => ({ ...p, bucket: undefined }), /no explicit name/],
+        ["a bucket name unknown at preview", T.bucket, (p) => ({ ...p, bucket: PULUMI_UNKNOWN }), /no explicit name/],
     ])("%s", (_what, type, change, expected) => {
         expect(problemsOf(tamper(type, change))).toMatch(expected);
     });
