@@ -55,3 +55,21 @@ export const STORAGE_RECOVERY_MBPS_ANNOTATION = capacityKey("storage-recovery-mb
 export const STORAGE_HEADROOM_ANNOTATION = capacityKey("storage-headroom");
 /** On the CephCluster: longest acceptable time to re-replicate a failed node's data, hours. */
 export const STORAGE_MAX_RECOVERY_HOURS_ANNOTATION = capacityKey("storage-max-recovery-hours");
+
+// ── Flux shards and tenants (issue 7) ───────────────────────────────────────────────────────────────
+/** The tenant's plan, on its Namespace. */
+export const PLAN_LABEL = "media-platform.io/plan";
+/** On each shard's root Kustomization: tenants the shard reconciles (one Kustomization each). */
+export const SHARD_TENANTS_ANNOTATION = capacityKey("shard-tenants");
+/** On each shard's root Kustomization: HelmRelease reconciles of its tenants (one per app, at least one per tenant). */
+export const SHARD_HELM_RELEASES_ANNOTATION = capacityKey("shard-helm-releases");
+/** On each shard's root Kustomization: its predicted rollout in seconds (capacity/rollout shardRolloutSeconds). */
+export const SHARD_ROLLOUT_SECONDS_ANNOTATION = capacityKey("shard-rollout-seconds");
+/** On each shard's root Kustomization: the maintenance window its rollout must fit, in seconds. */
+export const MAINTENANCE_WINDOW_SECONDS_ANNOTATION = capacityKey("maintenance-window-seconds");
+/** On shard kustomize-/helm-controller Deployments: the measured objects per second of one controller. */
+export const RECONCILE_PER_SECOND_ANNOTATION = capacityKey("reconcile-per-second");
+/** On shard kustomize-/helm-controller Deployments: the --concurrent that rate was measured at. */
+export const MEASURED_CONCURRENCY_ANNOTATION = capacityKey("measured-concurrency");
+/** On shard kustomize-/helm-controller Deployments: the CPU cores that rate was measured with. */
+export const MEASURED_CPU_ANNOTATION = capacityKey("measured-cpu");

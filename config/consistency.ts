@@ -5,6 +5,7 @@ import { renderValue } from "./errors";
 import type { PlatformConfig } from "./schema";
 import { nodePoolProblems } from "./nodePools";
 import { storageProblems } from "./storage";
+import { tenantsProblems } from "./tenants";
 
 function duplicates(names: string[]): Map<string, number[]> {
     const seen = new Map<string, number[]>();
@@ -69,5 +70,6 @@ export function crossSectionProblems(cfg: PlatformConfig): ConfigProblem[] {
         }
     }
     if (Object.keys(cfg.tenants.plans).length === 0) add("tenants.plans", "expected at least one plan, got none");
+    out.push(...tenantsProblems(cfg.tenants));
     return out;
 }

@@ -1,22 +1,34 @@
 // Flux GitOps split into shards, each with its own source-, kustomize- and helm-controller.
 import { z } from "zod";
-import { dnsLabel, expecting, int, num, str, url } from "./fields";
+import { BENCHMARK_RATES } from "../capacity/rollout";
+import { dnsLabel, expecting, fraction, int, num, str, url } from "./fields";
+
+/**
+ * Controller versions of each Flux distribution the platform knows; image tags follow from `flux.version`.
+ * Source: fluxcd/flux2 `manifests/bases/*` at the release tag. Add a line to support another release.
+ */
+export const FLUX_DISTRIBUTIONS = {
+    // fluxcd/flux2 v2.9.4: source-controller v1.9.4, kustomize-controller v1.9.4, helm-controller v1.6.3
+    "v2.9.4": { source: "v1.9.4", kustomize: "v1.9.4", helm: "v1.6.3" },
+} as const satisfies Record<string, { source: string; kustomize: string; helm: string }>;
+export type FluxVersion = keyof typeof FLUX_DISTRIBUTIONS;
+const VERSIONS = Object.keys(FLUX_DISTRIBUTIONS) as [FluxVersion, ...FluxVersion[]];
 
 const controller = (concurrency: number, cpu: number, memoryMiB: number) =>
     z
         .strictObject({
             /** --concurrent. */
             concurrency: int({ min: 1, max: 100 }).default(concurrency),
-            /** CPU limit in cores. */
+            /** CPU request and limit in cores. */
             cpu: num({ gt: 0 }).default(cpu),
-            /** Memory limit in MiB. */
+            /** Memory request and limit in MiB (the kustomize-controller's tmpfs /tmp counts against it). */
             memoryMiB: int({ min: 64 }).default(memoryMiB),
         })
         .prefault({});
 
 export const fluxSchema = z.strictObject({
-    /** Flux distribution version; controller image tags follow from it. Default v2.9.4. */
-    version: expecting(z.string().regex(/^v\d+\.\d+\.\d+$/), "a Flux version such as v2.9.4").default("v2.9.4"),
+    /** Flux distribution version; every controller image tag follows from it. Default v2.9.4. */
+    version: expecting(z.enum(VERSIONS), `a Flux version this platform knows: ${VERSIONS.join(", ")}`).default("v2.9.4"),
     /** Namespace Flux was bootstrapped into. Default flux-system. */
     namespace: dnsLabel().default("flux-system"),
     /** Number of shards. */
@@ -24,6 +36,7 @@ export const fluxSchema = z.strictObject({
     /** Per-shard controllers (defaults: Flux vertical-scaling docs and flux-benchmark). */
     controllers: z
         .strictObject({
+            // project choice: source-controller's own default is --concurrent=2, and a shard serves only two sources
             source: controller(4, 1, 512),
             // kustomize-controller --concurrent=20 with tmpfs /tmp (flux-benchmark, ElfHosted)
             kustomize: controller(20, 2, 2048),
@@ -35,6 +48,10 @@ export const fluxSchema = z.strictObject({
     tenantsRepository: z.strictObject({
         url: url(),
         branch: str({ min: 1 }).default("main"),
+        /** Folder of the tenant tree inside that repository (e.g. gitops/dev). Default: the repository root. */
+        path: expecting(z.string().regex(/^(\.|[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*)$/).refine((p) => !p.split("/").includes("..")), 'a folder inside the repository such as "gitops/dev", or "."').default("."),
+        /** Secret in the Flux namespace with the repository's credentials (an SSH deploy key). Default: none (public HTTPS). */
+        secretName: dnsLabel().optional(),
     }),
     /** The app chart every tenant's HelmRelease installs. */
     appChart: z.strictObject({
@@ -43,14 +60,32 @@ export const fluxSchema = z.strictObject({
         name: dnsLabel(),
         version: expecting(z.string().regex(/^\d+\.\d+\.\d+([-+].+)?$/), "a chart version such as 1.4.2"),
     }),
-    /** Override the benchmark's reconcile rates (objects per second per controller). */
+    /** The benchmark's reconcile rates (objects per second per controller) and the conditions they were measured at. */
     reconcile: z
         .strictObject({
             /** HelmReleases per second per helm-controller. Default 2 (flux-benchmark: 1000 in 8m12s). */
-            helmReleasesPerSecond: num({ gt: 0 }).default(2),
+            helmReleasesPerSecond: num({ gt: 0 }).default(BENCHMARK_RATES.helmReleasesPerSecond),
             /** Kustomizations per second per kustomize-controller. Default 4 (flux-benchmark: 1000 in 4m16s). */
-            kustomizationsPerSecond: num({ gt: 0 }).default(4),
+            kustomizationsPerSecond: num({ gt: 0 }).default(BENCHMARK_RATES.kustomizationsPerSecond),
+            /** Concurrency and CPU the rates above were measured at (defaults: flux-benchmark's setup). */
+            measuredAt: z
+                .strictObject({
+                    /** helm-controller --concurrent during the measurement. Default 10. */
+                    helmConcurrency: int({ min: 1 }).default(BENCHMARK_RATES.measuredAt.helmConcurrency),
+                    /** kustomize-controller --concurrent during the measurement. Default 20. */
+                    kustomizeConcurrency: int({ min: 1 }).default(BENCHMARK_RATES.measuredAt.kustomizeConcurrency),
+                    /** CPU cores each controller had during the measurement. Default 2. */
+                    cpu: num({ gt: 0 }).default(BENCHMARK_RATES.measuredAt.cpu),
+                })
+                .prefault({}),
         })
         .prefault({}),
+    /** How far above the mean the busiest shard may be before `shards plan` asks for --rebalance. Default 0.05 (issue 7). */
+    balanceTolerance: fraction().default(0.05),
 });
 export type FluxConfig = z.output<typeof fluxSchema>;
+
+/** Image of one controller for the configured Flux version: ghcr.io/fluxcd/<controller>:<tag>. */
+export function fluxControllerImage(version: FluxVersion, controller: "source" | "kustomize" | "helm"): string {
+    return `ghcr.io/fluxcd/${controller}-controller:${FLUX_DISTRIBUTIONS[version][controller]}`;
+}

@@ -5,6 +5,8 @@ import type { PlatformConfig } from "../config/schema";
 import { KubernetesCluster } from "../components/compute/cluster";
 import type { MediaAppInterface } from "../components/media/appInterface";
 import { MediaStorage } from "../components/media/mediaStorage";
+import { FluxShards } from "../components/flux";
+import { loadStackTenants, shardLoadsOf } from "../tenants/plan";
 
 export interface PlatformContext {
     /** Stack name (dev, prod, homelab, …). */
@@ -28,6 +30,9 @@ export interface PlatformOutputs {
 export const APP_NAMESPACE = "media-app";
 
 export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): PlatformOutputs {
+    // The tenant registry and its shard lock size the Flux shards (issue 7). Read first: a bad registry
+    // stops the run before anything is registered. Tenants themselves are never Pulumi resources.
+    const tenants = loadStackTenants(config, ctx.projectRoot);
     const cluster = new KubernetesCluster("platform", { cluster: config.cluster, projectRoot: ctx.projectRoot, stack: ctx.stack });
     const k8sOpts = { provider: cluster.provider };
 
@@ -45,6 +50,9 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         objectStore: { name: config.storage.objectStore.name },
         dependsOn: [appNamespace],
     });
+
+    // Flux shards for the tenant tree, annotated with each shard's predicted rollout (issue 7).
+    new FluxShards("flux", { flux: config.flux, shardLoads: shardLoadsOf(tenants.plan), windowSeconds: tenants.plan.windowSeconds }, k8sOpts);
 
     return {
         environment: config.environment,

@@ -2,5 +2,7 @@
 import type { Command } from "../command";
 import { check } from "./check";
 import { configValidate } from "./config";
+import { shardsPlan } from "./shards";
+import { tenantsRender } from "./tenants";
 
-export const COMMANDS: Command[] = [configValidate, check];
+export const COMMANDS: Command[] = [configValidate, check, shardsPlan, tenantsRender];

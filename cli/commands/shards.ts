@@ -1,0 +1,168 @@
+// `shards plan`: where every tenant goes, what each shard's rollout costs, and how that compares with the
+// window and with first-letter sharding. Reads the previous assignment from the lock; --write records it.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { formatSeconds, rolloutModelOf } from "../../capacity/rollout";
+import { durationSeconds, DURATION } from "../../config/fields";
+import { fluxSchema } from "../../config/flux";
+import { PROJECT_ROOT, loadStackFile } from "../../config/load";
+import { defaultPlanOf } from "../../config/tenants";
+import { defaultLockPath, formatLock, readLock, shardName } from "../../tenants/lock";
+import { planTenants, shown, tenantPaths, type TenantShardPlan } from "../../tenants/plan";
+import { readRegistry } from "../../tenants/registry";
+import { lockOf } from "../../tenants/shards";
+import { EXIT, parse, UsageError, type Command } from "../command";
+import { stackFileArg } from "./config";
+
+const BAR_WIDTH = 40;
+const EIGHTHS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+
+/** A text bar of `value` against `full` (BAR_WIDTH characters). */
+export function bar(value: number, full: number): string {
+    if (full <= 0) return "";
+    const eighths = Math.round((value / full) * BAR_WIDTH * 8);
+    return "█".repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+export const shardsPlan: Command = {
+    words: ["shards", "plan"],
+    summary: "plan tenants onto Flux shards, predict each shard's rollout",
+    help: `Usage: platform shards plan (--tenants <registry> | --stack <name> | --stack-file <path>)
+                           [--shards N] [--lock <file> [--write]] [--rebalance] [--window 1h] [--json]
+
+Assigns every tenant of a registry to a Flux shard, balanced by reconcile cost (apps count) and stable:
+tenants recorded in the lock stay where they are, new tenants join the lightest shard, and a new shard
+takes about 1/(n+1) of the tenants, all moving onto it. Prints per shard its tenants, HelmReleases and
+predicted rollout with a bar, how many tenants move, the makespan (busiest shard) against the lower
+bound (total ÷ shards), the A–Z first-letter scheme's makespan on the same tenants, and the smallest
+shard count that fits the maintenance window.
+
+Options:
+  --tenants <file>      a registry file (rates, plans and window then default to the benchmark's and 1h)
+  --stack <name>        take registry, lock, shard count, window and rates from a shipped stack
+  --stack-file <path>   the same from any stack file
+  --shards N            shard count (default: the stack's; else the lock's; else the smallest that fits)
+  --lock <file>         previous assignment (default: the stack's lock, or <registry>.lock.yaml beside it)
+  --write               record the new assignment in the lock file
+  --rebalance           move the fewest tenants needed to bring the busiest shard within the tolerance
+  --window <duration>   maintenance window, e.g. 1h or 45m (default: the stack's, else 1h)
+  --json                machine-readable output, including the whole tenant → shard assignment
+
+Examples:
+  platform shards plan --stack prod
+  platform shards plan --stack prod --shards 33 --write
+  platform shards plan --tenants tenants/registries/prod.yaml --shards 26 --json`,
+    async run(argv) {
+        const { values } = parse(argv, {
+            tenants: { type: "string" },
+            stack: { type: "string" },
+            "stack-file": { type: "string" },
+            shards: { type: "string" },
+            lock: { type: "string" },
+            write: { type: "boolean" },
+            rebalance: { type: "boolean" },
+            window: { type: "string" },
+            json: { type: "boolean" },
+        });
+        if (values.help) {
+            console.log(this.help);
+            return EXIT.ok;
+        }
+        const fromStack = values.stack !== undefined || values["stack-file"] !== undefined;
+        if (fromStack === (values.tenants !== undefined)) throw new UsageError("give exactly one of --tenants <registry>, --stack <name> or --stack-file <path>");
+        if (values.write && values.json) throw new UsageError("--write and --json do not go together: write first, then ask for --json");
+        if (values.window !== undefined && !(DURATION.test(values.window) && values.window !== "" && durationSeconds(values.window) > 0)) {
+            throw new UsageError(`--window: expected a duration such as 1h or 45m, got ${JSON.stringify(values.window)}`);
+        }
+        let shardsArg: number | undefined;
+        if (values.shards !== undefined) {
+            shardsArg = Number(values.shards);
+            if (!Number.isInteger(shardsArg) || shardsArg < 1 || shardsArg > 256) throw new UsageError(`--shards: expected a whole number from 1 to 256, got ${JSON.stringify(values.shards)}`);
+        }
+
+        const config = fromStack ? loadStackFile(stackFileArg(values)) : undefined;
+        const registryFile = config ? tenantPaths(config, PROJECT_ROOT).registry : path.resolve(values.tenants!);
+        const lockFile = values.lock !== undefined ? path.resolve(values.lock) : config ? tenantPaths(config, PROJECT_ROOT).lock : defaultLockPath(registryFile);
+        const registry = readRegistry(
+            registryFile,
+            config ? { plans: Object.keys(config.tenants.plans), defaultPlan: defaultPlanOf(config.tenants) } : { defaultPlan: "default" },
+            shown(registryFile),
+        );
+        const lock = readLock(lockFile, shown(lockFile));
+        // Without a stack: the schema's defaults (flux-benchmark rates, default controller sizing).
+        const model = rolloutModelOf({
+            reconcile: config?.flux.reconcile ?? fluxSchema.shape.reconcile.parse(undefined),
+            controllers: config?.flux.controllers ?? fluxSchema.shape.controllers.parse(undefined),
+        });
+        const tolerance = config?.flux.balanceTolerance ?? fluxSchema.shape.balanceTolerance.parse(undefined);
+        const windowSeconds = durationSeconds(values.window ?? config?.maintenanceWindow ?? "1h");
+
+        let shards = shardsArg ?? config?.flux.shards ?? lock?.shards;
+        if (shards === undefined) {
+            // No stack, no lock: start from the smallest count that fits the window.
+            shards = planTenants(registry.tenants, { shards: 1, model, windowSeconds }).recommendedShards ?? 256;
+        }
+        const plan = planTenants(registry.tenants, { shards, model, windowSeconds, lock, rebalance: values.rebalance, tolerance });
+
+        if (values.write) {
+            fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+            fs.writeFileSync(lockFile, formatLock(lockOf(plan), path.basename(registryFile)));
+        }
+        if (values.json) console.log(JSON.stringify(planJson(plan, shown(registryFile), shown(lockFile), lock !== undefined), null, 2));
+        else console.log(planText(plan, { registry: shown(registryFile), lock: shown(lockFile), lockShards: lock?.shards, wrote: values.write ?? false, tolerance }));
+        return EXIT.ok;
+    },
+};
+
+export function planJson(plan: TenantShardPlan, registry: string, lockFile: string, lockFound: boolean) {
+    return {
+        registry,
+        lock: { file: lockFile, found: lockFound },
+        shards: plan.shards,
+        tenants: plan.assignment.size,
+        perShard: plan.summaries,
+        moves: plan.moves.map((m) => ({ tenant: m.tenant, from: shardName(m.from), to: shardName(m.to) })),
+        added: plan.added.length,
+        removed: plan.removed,
+        makespanSeconds: plan.makespanSeconds,
+        lowerBoundSeconds: plan.lowerBoundSeconds,
+        imbalance: plan.imbalance,
+        firstLetter: {
+            makespanSeconds: plan.firstLetter.makespanSeconds,
+            busiestLetter: plan.firstLetter.busiestLetter,
+            unshardedTenants: plan.firstLetter.unshardedTenants,
+        },
+        windowSeconds: plan.windowSeconds,
+        fitsWindow: plan.makespanSeconds <= plan.windowSeconds,
+        recommendedShards: plan.recommendedShards ?? null,
+        assignment: Object.fromEntries([...plan.assignment].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([t, s]) => [t, shardName(s)])),
+    };
+}
+
+export function planText(plan: TenantShardPlan, ctx: { registry: string; lock: string; lockShards?: number; wrote: boolean; tolerance: number }): string {
+    const n = plan.assignment.size;
+    const lines: string[] = [];
+    lines.push(`${ctx.registry}: ${n} tenants on ${plan.shards} shards (lock ${ctx.lock}: ${ctx.lockShards === undefined ? "none yet, planned from scratch" : `${ctx.lockShards} shards`})`);
+    lines.push("");
+    const w = Math.max(5, ...plan.summaries.map((s) => s.name.length));
+    lines.push(`${"shard".padEnd(w)}  tenants  releases   rollout`);
+    const busiest = plan.summaries.reduce((b, s) => (s.rolloutSeconds > b.rolloutSeconds ? s : b), plan.summaries[0]);
+    for (const s of plan.summaries) {
+        lines.push(`${s.name.padEnd(w)}  ${String(s.tenants).padStart(7)}  ${String(s.helmReleases).padStart(8)}  ${formatSeconds(s.rolloutSeconds).padStart(8)}  ${bar(s.rolloutSeconds, plan.makespanSeconds)}`);
+    }
+    lines.push("");
+    const onto = [...new Set(plan.moves.map((m) => shardName(m.to)))];
+    lines.push(`Moves:        ${plan.moves.length} of ${n} tenants (${pct(n ? plan.moves.length / n : 0)})${onto.length ? `, onto ${onto.length <= 4 ? onto.join(", ") : `${onto.length} shards`}` : ""}; ${plan.added.length} new, ${plan.removed.length} removed`);
+    lines.push(`Makespan:     ${formatSeconds(plan.makespanSeconds)} (busiest: ${busiest.name}); lower bound ${formatSeconds(plan.lowerBoundSeconds)}; ratio ${plan.imbalance.toFixed(3)}`);
+    if (plan.imbalance > 1 + ctx.tolerance) lines.push(`              the busiest shard is more than ${pct(ctx.tolerance)} above the mean: run again with --rebalance --write`);
+    const fl = plan.firstLetter;
+    lines.push(`A–Z scheme:   ${formatSeconds(fl.makespanSeconds)} (shard "${fl.busiestLetter}": ${fl.shardTenants[fl.busiestLetter.charCodeAt(0) - 97]} of the tenants); ${fl.unshardedTenants} tenant${fl.unshardedTenants === 1 ? "" : "s"} starting with a digit would get no shard`);
+    const fits = plan.makespanSeconds <= plan.windowSeconds;
+    lines.push(
+        `Window:       ${formatSeconds(plan.windowSeconds)}: ${fits ? "fits" : "DOES NOT FIT"}; smallest shard count that fits: ${plan.recommendedShards ?? "none up to 256 (a single tenant exceeds the window)"}`,
+    );
+    lines.push(ctx.wrote ? `Lock written: ${ctx.lock}` : `Lock unchanged (add --write to record this plan in ${ctx.lock})`);
+    return lines.join("\n");
+}

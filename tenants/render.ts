@@ -1,0 +1,313 @@
+// The tenant GitOps tree: what Flux reconciles for every tenant, rendered from the registry and the shard
+// plan. Tenants are never Pulumi resources; this tree is where they live.
+//
+//   <tree>/shards/<shard>/kustomization.yaml   lists the shard's tenant Kustomizations (applied by the
+//   <tree>/shards/<shard>/<tenant>.yaml        shard's root Kustomization, which Pulumi declares)
+//   <tree>/tenants/<tenant>/tenant.yaml        the tenant's own objects (applied by its Kustomization)
+//
+// Prune safety (outage 5, and moves between shards): the tenant's Namespace, data volume, Kustomization
+// and HelmRelease carry `kustomize.toolkit.fluxcd.io/prune: disabled`, so no garbage collection ever
+// deletes them; the tenant Kustomization orphans rather than deletes its objects if it is itself deleted
+// (`deletionPolicy: Orphan`); and no object name or namespace depends on the shard, so a move re-labels
+// objects in place. The README ("Prune safety") walks through a move.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { planLimits, type Plan } from "../capacity/tenantQuota";
+import { PLAN_LABEL, PRUNE_ANNOTATION, PRUNE_DISABLED, SHARD_LABEL, TENANT_LABEL } from "../capacity/labels";
+import type { PlatformConfig } from "../config/schema";
+import { shardName } from "./lock";
+import {
+    DATA_VOLUME,
+    repositoryPath,
+    shardChartRepositoryName,
+    shardDirectory,
+    shardTreeName,
+    TENANT_FILE,
+    tenantDirectory,
+    tenantFluxName,
+} from "./layout";
+import type { Tenant } from "./registry";
+import { toYaml, toYamlDocuments } from "./yaml";
+
+/** A Kubernetes object as written to the tree. */
+export interface Manifest {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    [field: string]: unknown;
+}
+
+/** Everything the renderer needs from a stack's config. */
+export interface RenderSettings {
+    /** Namespace of Flux and of every tenant's Flux objects. */
+    fluxNamespace: string;
+    /** Folder of the tree inside the tenants repository ("." for its root). */
+    treeInRepository: string;
+    chart: { name: string; version: string };
+    plans: Record<string, Plan>;
+    ingressNamespaces: readonly string[];
+    volume: { storageClass?: string; accessMode: "ReadWriteMany" | "ReadWriteOnce" };
+    reconcile: { interval: string; timeout: string };
+}
+
+export function renderSettings(config: Pick<PlatformConfig, "flux" | "tenants">): RenderSettings {
+    return {
+        fluxNamespace: config.flux.namespace,
+        treeInRepository: config.flux.tenantsRepository.path,
+        chart: { name: config.flux.appChart.name, version: config.flux.appChart.version },
+        plans: config.tenants.plans,
+        ingressNamespaces: config.tenants.ingressNamespaces,
+        volume: config.tenants.volume,
+        reconcile: config.tenants.reconcile,
+    };
+}
+
+/** Flux's reconciler identity for platform-owned objects under the multi-tenancy lockdown (Flux docs). */
+export const PLATFORM_RECONCILER = "kustomize-controller";
+/** ClusterRole a tenant's apps get in its namespace: workloads and their config, no RBAC or quota changes. */
+export const TENANT_ROLE = "edit";
+/** Kustomization timeout for a tenant's handful of objects (apply only; health is the HelmRelease's). */
+const TENANT_KUSTOMIZATION_TIMEOUT = "5m";
+
+const keep = { [PRUNE_ANNOTATION]: PRUNE_DISABLED };
+
+/** The tenant's objects (its folder) and its Kustomization (its shard's folder). */
+export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { objects: Manifest[]; kustomization: Manifest } {
+    const plan = s.plans[t.plan];
+    if (!plan) throw new Error(`tenant ${t.name}: unknown plan ${t.plan}`);
+    const limits = planLimits(plan);
+    const ns = t.name;
+    const fluxName = tenantFluxName(t.name);
+    const tenantLabels = { [TENANT_LABEL]: t.name };
+    const sharded = { [SHARD_LABEL]: shard, ...tenantLabels };
+
+    const objects: Manifest[] = [
+        {
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: {
+                name: ns,
+                labels: { ...tenantLabels, [PLAN_LABEL]: t.plan, "pod-security.kubernetes.io/enforce": "baseline" },
+                annotations: keep,
+            },
+        },
+        // The identity helm-controller impersonates for this tenant's release; it lives beside the
+        // HelmRelease (a Flux object's service account is looked up in the object's own namespace).
+        { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: fluxName, namespace: s.fluxNamespace, labels: tenantLabels } },
+        {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "RoleBinding",
+            metadata: { name: fluxName, namespace: ns, labels: tenantLabels },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: TENANT_ROLE },
+            subjects: [{ kind: "ServiceAccount", name: fluxName, namespace: s.fluxNamespace }],
+        },
+        {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "default-deny", namespace: ns, labels: tenantLabels },
+            spec: { podSelector: {}, policyTypes: ["Ingress"] },
+        },
+        {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "allow-ingress", namespace: ns, labels: tenantLabels },
+            spec: {
+                podSelector: {},
+                policyTypes: ["Ingress"],
+                ingress: [
+                    {
+                        from: [
+                            { podSelector: {} },
+                            ...s.ingressNamespaces.map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } })),
+                        ],
+                    },
+                ],
+            },
+        },
+        { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "plan", namespace: ns, labels: tenantLabels }, spec: { hard: limits.quota } },
+        {
+            apiVersion: "v1",
+            kind: "LimitRange",
+            metadata: { name: "plan", namespace: ns, labels: tenantLabels },
+            spec: {
+                limits: [
+                    { type: "Container", ...limits.container },
+                    { type: "PersistentVolumeClaim", max: limits.claimMax },
+                ],
+            },
+        },
+        {
+            apiVersion: "v1",
+            kind: "PersistentVolumeClaim",
+            metadata: { name: DATA_VOLUME, namespace: ns, labels: tenantLabels, annotations: keep },
+            spec: {
+                accessModes: [s.volume.accessMode],
+                ...(s.volume.storageClass ? { storageClassName: s.volume.storageClass } : {}),
+                resources: { requests: { storage: limits.dataVolume } },
+            },
+        },
+        {
+            apiVersion: "helm.toolkit.fluxcd.io/v2",
+            kind: "HelmRelease",
+            metadata: { name: fluxName, namespace: s.fluxNamespace, labels: sharded, annotations: keep },
+            spec: {
+                interval: s.reconcile.interval,
+                timeout: s.reconcile.timeout,
+                // Suspended: helm-controller leaves the release as it is; nothing is deleted.
+                ...(t.status === "suspended" ? { suspend: true } : {}),
+                releaseName: t.name,
+                targetNamespace: ns,
+                storageNamespace: ns,
+                serviceAccountName: fluxName,
+                chart: {
+                    metadata: { labels: { [SHARD_LABEL]: shard } },
+                    spec: { chart: s.chart.name, version: s.chart.version, sourceRef: { kind: "HelmRepository", name: shardChartRepositoryName(s.chart.name, shard) } },
+                },
+                values: {
+                    tenant: t.name,
+                    plan: t.plan,
+                    apps: Object.fromEntries(t.apps.map((a) => [a.name, a.values])),
+                    // Volumes the chart creates are kept by Flux and by `helm uninstall` alike.
+                    persistence: { existingClaim: DATA_VOLUME, annotations: { ...keep, "helm.sh/resource-policy": "keep" } },
+                },
+            },
+        },
+    ];
+
+    // The tenant's Kustomization stays active when the tenant is suspended, so that it applies the
+    // suspended HelmRelease and keeps the namespace's quota and policies in force.
+    const kustomization: Manifest = {
+        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+        kind: "Kustomization",
+        metadata: { name: fluxName, namespace: s.fluxNamespace, labels: sharded, annotations: keep },
+        spec: {
+            interval: s.reconcile.interval,
+            timeout: TENANT_KUSTOMIZATION_TIMEOUT,
+            path: repositoryPath(s.treeInRepository, tenantDirectory(t.name)),
+            sourceRef: { kind: "GitRepository", name: shardTreeName(shard) },
+            prune: true,
+            deletionPolicy: "Orphan",
+            serviceAccountName: PLATFORM_RECONCILER,
+        },
+    };
+    return { objects, kustomization };
+}
+
+/** One file of the tree, relative to its root. */
+export interface TreeFile {
+    path: string;
+    content: string;
+}
+
+const HEADER = "# Rendered by `platform tenants render` from the tenant registry; edit the registry, not this file.\n";
+
+/** Every file of the tree, tenant by tenant (a generator, so a large tree never sits in memory at once). */
+export function* treeFiles(tenants: readonly Tenant[], assignment: ReadonlyMap<string, number>, shards: number, s: RenderSettings): Generator<TreeFile> {
+    const perShard: string[][] = Array.from({ length: shards }, () => []);
+    for (const t of tenants) {
+        const shardIndex = assignment.get(t.name);
+        if (shardIndex === undefined || shardIndex >= shards) throw new Error(`tenant ${t.name} has no shard`);
+        const shard = shardName(shardIndex);
+        const { objects, kustomization } = tenantManifests(t, shard, s);
+        perShard[shardIndex].push(t.name);
+        yield { path: `${tenantDirectory(t.name)}/${TENANT_FILE}`, content: HEADER + toYamlDocuments(objects) };
+        yield { path: `${shardDirectory(shard)}/${t.name}.yaml`, content: HEADER + toYaml(kustomization) };
+    }
+    for (let i = 0; i < shards; i++) {
+        const names = perShard[i].sort();
+        yield {
+            path: `${shardDirectory(shardName(i))}/kustomization.yaml`,
+            content: HEADER + toYaml({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: names.map((n) => `${n}.yaml`) }),
+        };
+    }
+}
+
+/** The folders of the tree the renderer owns; anything else under the root is left alone. */
+export const OWNED_FOLDERS = ["shards", "tenants"] as const;
+
+export interface TreeDiff {
+    /** Files the tree lacks. */
+    missing: string[];
+    /** Files whose content differs. */
+    changed: string[];
+    /** Files the tree has that the registry no longer produces. */
+    extra: string[];
+    unchanged: number;
+}
+
+function listFiles(root: string, rel: string, out: string[]): void {
+    let entries: fs.Dirent[];
+    try {
+        entries = fs.readdirSync(path.join(root, rel), { withFileTypes: true });
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw e;
+    }
+    for (const e of entries) {
+        const p = `${rel}/${e.name}`;
+        if (e.isDirectory()) listFiles(root, p, out);
+        else out.push(p);
+    }
+}
+
+/**
+ * Brings the tree at `root` in line with `files` ("write"), or only compares ("check"). Writes only
+ * files whose content changed, removes files the registry no longer produces and their empty folders.
+ */
+export function syncTree(root: string, files: Iterable<TreeFile>, mode: "write" | "check"): TreeDiff {
+    const diff: TreeDiff = { missing: [], changed: [], extra: [], unchanged: 0 };
+    const expected = new Set<string>();
+    const made = new Set<string>();
+    for (const f of files) {
+        expected.add(f.path);
+        const full = path.join(root, f.path);
+        let current: string | undefined;
+        try {
+            current = fs.readFileSync(full, "utf8");
+        } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        }
+        if (current === f.content) {
+            diff.unchanged++;
+            continue;
+        }
+        (current === undefined ? diff.missing : diff.changed).push(f.path);
+        if (mode === "write") {
+            const dir = path.dirname(full);
+            if (!made.has(dir)) {
+                fs.mkdirSync(dir, { recursive: true });
+                made.add(dir);
+            }
+            fs.writeFileSync(full, f.content);
+        }
+    }
+    const present: string[] = [];
+    for (const folder of OWNED_FOLDERS) listFiles(root, folder, present);
+    for (const p of present) {
+        if (expected.has(p)) continue;
+        diff.extra.push(p);
+        if (mode === "write") fs.rmSync(path.join(root, p));
+    }
+    if (mode === "write" && diff.extra.length > 0) {
+        // Remove folders left empty, deepest first.
+        const dirs = [...new Set(diff.extra.map((p) => path.dirname(p)))].sort((a, b) => b.length - a.length);
+        for (const d of dirs) {
+            for (let cur = d; cur !== "." && !OWNED_FOLDERS.includes(cur as (typeof OWNED_FOLDERS)[number]); cur = path.dirname(cur)) {
+                const full = path.join(root, cur);
+                if (fs.existsSync(full) && fs.readdirSync(full).length === 0) fs.rmdirSync(full);
+                else break;
+            }
+        }
+    }
+    return diff;
+}
+
+/** Tenant names a diff touches (for summaries). */
+export function tenantsIn(paths: readonly string[]): string[] {
+    const names = new Set<string>();
+    for (const p of paths) {
+        const t = /^tenants\/([^/]+)\//.exec(p) ?? /^shards\/[^/]+\/([^/]+)\.yaml$/.exec(p);
+        if (t && t[1] !== "kustomization") names.add(t[1]);
+    }
+    return [...names].sort();
+}
