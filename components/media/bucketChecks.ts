@@ -9,9 +9,20 @@ export interface ResourceRecord {
     props: Record<string, any>;
 }
 
+/** What a problem is about: the policy pack turns each aspect into a rule of its own. */
+export type BucketAspect = "access" | "encryption" | "versioning" | "lifecycle";
+
+export interface BucketIssue {
+    aspect: BucketAspect;
+    message: string;
+}
+
 export interface BucketFinding {
     /** Bucket name (or resource type when it has none). */
     bucket: string;
+    /** Every problem, by aspect. */
+    issues: BucketIssue[];
+    /** The same problems as plain messages. */
     problems: string[];
 }
 
@@ -57,46 +68,47 @@ function policyProblems(policy: unknown, where: string, cdnRanges: readonly stri
     return problems;
 }
 
-function s3BucketProblems(bucket: ResourceRecord, all: ResourceRecord[], cdnRanges: readonly string[]): string[] {
+function s3BucketIssues(bucket: ResourceRecord, all: ResourceRecord[], cdnRanges: readonly string[]): BucketIssue[] {
     const name: string = bucket.props.bucket;
     const related = (types: readonly string[]) => all.filter((r) => (types as readonly string[]).includes(r.type) && r.props.bucket === name);
-    const problems: string[] = [];
+    const issues: BucketIssue[] = [];
+    const add = (aspect: BucketAspect, ...messages: string[]) => issues.push(...messages.map((message) => ({ aspect, message })));
 
-    if (PUBLIC_CANNED_ACLS.includes(bucket.props.acl)) problems.push(`the bucket's acl ${bucket.props.acl} makes it public`);
-    if (bucket.props.policy !== undefined) problems.push(...policyProblems(bucket.props.policy, "the bucket's inline policy", cdnRanges));
+    if (PUBLIC_CANNED_ACLS.includes(bucket.props.acl)) add("access", `the bucket's acl ${bucket.props.acl} makes it public`);
+    if (bucket.props.policy !== undefined) add("access", ...policyProblems(bucket.props.policy, "the bucket's inline policy", cdnRanges));
 
     const blocks = related(S3_TYPES.publicAccessBlock);
-    if (blocks.length === 0) problems.push("no BucketPublicAccessBlock: public ACLs and policies are not blocked");
+    if (blocks.length === 0) add("access", "no BucketPublicAccessBlock: public ACLs and policies are not blocked");
     for (const b of blocks) {
         const off = PUBLIC_ACCESS_BLOCK_FLAGS.filter((f) => b.props[f] !== true);
-        if (off.length > 0) problems.push(`BucketPublicAccessBlock leaves ${off.join(", ")} off`);
+        if (off.length > 0) add("access", `BucketPublicAccessBlock leaves ${off.join(", ")} off`);
     }
-    for (const p of related(S3_TYPES.policy)) problems.push(...policyProblems(p.props.policy, "BucketPolicy", cdnRanges));
+    for (const p of related(S3_TYPES.policy)) add("access", ...policyProblems(p.props.policy, "BucketPolicy", cdnRanges));
     for (const a of related(S3_TYPES.acl)) {
         const grants: any[] = a.props.accessControlPolicy?.grants ?? [];
         if (PUBLIC_CANNED_ACLS.includes(a.props.acl) || grants.some((g) => PUBLIC_GRANTEE.test(g?.grantee?.uri ?? ""))) {
-            problems.push("a BucketAcl grants access to everyone");
+            add("access", "a BucketAcl grants access to everyone");
         }
     }
     if (!related(S3_TYPES.ownership).some((o) => o.props.rule?.objectOwnership === "BucketOwnerEnforced")) {
-        problems.push("ACLs are not disabled (BucketOwnershipControls with objectOwnership BucketOwnerEnforced)");
+        add("access", "ACLs are not disabled (BucketOwnershipControls with objectOwnership BucketOwnerEnforced)");
     }
     const encrypted = related(S3_TYPES.encryption).some((e) =>
         (e.props.rules ?? []).some((r: any) => typeof r?.applyServerSideEncryptionByDefault?.sseAlgorithm === "string"),
     );
-    if (!encrypted) problems.push("no default encryption (BucketServerSideEncryptionConfiguration with an sseAlgorithm)");
+    if (!encrypted) add("encryption", "no default encryption (BucketServerSideEncryptionConfiguration with an sseAlgorithm)");
     if (!related(S3_TYPES.versioning).some((v) => v.props.versioningConfiguration?.status === "Enabled")) {
-        problems.push("versioning is not Enabled (BucketVersioning)");
+        add("versioning", "versioning is not Enabled (BucketVersioning)");
     }
     const rules: any[] = related(S3_TYPES.lifecycle).flatMap((l) => l.props.rules ?? []);
     const enabled = rules.filter((r) => r?.status === "Enabled" && isWholeBucket(r));
     if (!enabled.some((r) => r.noncurrentVersionExpiration?.noncurrentDays > 0)) {
-        problems.push("no lifecycle rule expires noncurrent versions across the whole bucket");
+        add("lifecycle", "no lifecycle rule expires noncurrent versions across the whole bucket");
     }
     if (!enabled.some((r) => r.abortIncompleteMultipartUpload?.daysAfterInitiation > 0)) {
-        problems.push("no lifecycle rule aborts incomplete multipart uploads across the whole bucket");
+        add("lifecycle", "no lifecycle rule aborts incomplete multipart uploads across the whole bucket");
     }
-    return problems;
+    return issues;
 }
 
 /** The value Pulumi's engine sends for an input not known during preview. */
@@ -115,20 +127,19 @@ export interface FindingOptions {
 export function mediaBucketFindings(resources: ResourceRecord[], cdnRanges: readonly string[], opts: FindingOptions = {}): BucketFinding[] {
     const isUnknown = opts.isUnknown ?? ((v: unknown) => v === PULUMI_UNKNOWN);
     const findings: BucketFinding[] = [];
+    const finding = (bucket: string, issues: BucketIssue[]) => findings.push({ bucket, issues, problems: issues.map((i) => i.message) });
     for (const r of resources) {
         if ((S3_TYPES.bucket as readonly string[]).includes(r.type)) {
             if (typeof r.props.bucket !== "string" || isUnknown(r.props.bucket)) {
-                findings.push({ bucket: r.type, problems: ["the bucket has no explicit name, so its settings cannot be matched to it at preview"] });
+                finding(r.type, [{ aspect: "access", message: "the bucket has no explicit name, so its settings cannot be matched to it at preview" }]);
             } else {
-                findings.push({ bucket: r.props.bucket, problems: s3BucketProblems(r, resources, cdnRanges) });
+                finding(r.props.bucket, s3BucketIssues(r, resources, cdnRanges));
             }
         } else if (r.type === OBJECT_BUCKET_CLAIM_TYPE) {
             const spec = r.props.spec ?? {};
             const policy = spec.additionalConfig?.bucketPolicy;
-            findings.push({
-                bucket: spec.bucketName ?? r.props.metadata?.name ?? r.type,
-                problems: policy === undefined ? [] : policyProblems(policy, "additionalConfig.bucketPolicy", []),
-            });
+            const issues = policy === undefined ? [] : policyProblems(policy, "additionalConfig.bucketPolicy", []).map((message) => ({ aspect: "access" as const, message }));
+            finding(spec.bucketName ?? r.props.metadata?.name ?? r.type, issues);
         }
     }
     return findings;

@@ -1,12 +1,14 @@
 // MediaStorage under Pulumi's mocks: the S3 + Cloudflare path (prod) and the Ceph RGW claim (dev, homelab).
-import { mediaBucketFindings, PULUMI_UNKNOWN, type ResourceRecord } from "../../components/media/bucketChecks";
+import { mediaBucketFindings, PULUMI_UNKNOWN, type BucketAspect, type ResourceRecord } from "../../components/media/bucketChecks";
 import { isReadRestrictedToCidrs, mediaWriterPolicy, parsePolicy, statementsOf } from "../../components/media/bucketPolicy";
 import { CLOUDFLARE_RANGES } from "../../components/media/cloudflareRanges";
 import { policyResources } from "../../policies/resources";
 import { runStack, type RegisteredResource, type StackRun } from "../harness";
+import { mediaUnderMocks, MOCK_ZONE_ID, S3_MEDIA, type MockedResource } from "./componentMocks";
 import { manifestOf, schemaErrors } from "../schema/validate";
 
-const records = (rs: RegisteredResource[]): ResourceRecord[] => rs.map((r) => ({ type: r.type, props: r.inputs }));
+const asRecords = (rs: { type: string; inputs: Record<string, any> }[]): ResourceRecord[] => rs.map((r) => ({ type: r.type, props: r.inputs }));
+
 /** A secret input as registered: Pulumi wraps it as { <signature>: <secret sig>, value }. */
 const revealed = (v: any) => (v !== null && typeof v === "object" && "value" in v && Object.keys(v).length === 2 ? v.value : v);
 const media = (mutate: (m: Record<string, any>) => void) => (c: Record<string, any>) => mutate(c["media-platform:media"]);
@@ -25,15 +27,9 @@ const T = {
     storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
 };
 
-// Shared runs: each stack run under mocks takes about a second.
+// One shared prod run (the whole platform, hundreds of resources); config variants build the component alone.
 let prodRun: Promise<StackRun> | undefined;
 const prod = () => (prodRun ??= runStack("prod"));
-let changedRun: Promise<StackRun> | undefined;
-/** prod with every media number and list changed from the shipped file. */
-const changedProd = () =>
-    (changedRun ??= runStack("prod", {
-        mutate: media((m) => Object.assign(m, { noncurrentVersionDays: 10, incompleteUploadDays: 2, corsOrigins: ["https://social.example.com"], cdn: { ...m.cdn, edgeTtlSeconds: 3600 } })),
-    }));
 
 describe("prod: one S3 bucket behind Cloudflare", () => {
     let run: StackRun;
@@ -58,7 +54,7 @@ describe("prod: one S3 bucket behind Cloudflare", () => {
     });
 
     it("is not readable beyond Cloudflare, is encrypted, versioned and has lifecycle rules (the policy pack's check)", () => {
-        expect(mediaBucketFindings(records(run.resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: "media.example.com", problems: [] }]);
+        expect(mediaBucketFindings(asRecords(run.resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: "media.example.com", issues: [], problems: [] }]);
         const policy = parsePolicy(one(T.policy).inputs.policy)!;
         expect(isReadRestrictedToCidrs(policy, CLOUDFLARE_RANGES)).toBe(true);
         expect(isReadRestrictedToCidrs(policy, CLOUDFLARE_RANGES.filter((r) => r !== "104.16.0.0/13"))).toBe(false);
@@ -68,7 +64,7 @@ describe("prod: one S3 bucket behind Cloudflare", () => {
     });
 
     it("gives the same verdict on the resources as the policy pack's analyzer receives them", () => {
-        expect(mediaBucketFindings(policyResources(run.resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: "media.example.com", problems: [] }]);
+        expect(mediaBucketFindings(policyResources(run.resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: "media.example.com", issues: [], problems: [] }]);
     });
 
     it("orders the bucket policy after the public access block (S3 refuses concurrent changes)", () => {
@@ -76,21 +72,15 @@ describe("prod: one S3 bucket behind Cloudflare", () => {
         expect(one(T.lifecycle).dependencies).toContain(one(T.versioning).urn);
     });
 
-    it("expires noncurrent versions and aborts stale uploads after the configured days", async () => {
-        const rules = (r: StackRun) => r.ofType(T.lifecycle)[0].inputs.rules;
-        expect(rules(run)).toEqual([
+    it("expires noncurrent versions and aborts stale uploads after the configured days", () => {
+        expect(one(T.lifecycle).inputs.rules).toEqual([
             expect.objectContaining({ status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: 30 } }),
             expect.objectContaining({ status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } }),
         ]);
-        const changed = await changedProd();
-        expect(rules(changed)[0].noncurrentVersionExpiration).toEqual({ noncurrentDays: 10 });
-        expect(rules(changed)[1].abortIncompleteMultipartUpload).toEqual({ daysAfterInitiation: 2 });
     });
 
-    it("allows CORS reads from the media hostname, or the configured origins", async () => {
+    it("allows CORS reads from the media hostname", () => {
         expect(one(T.cors).inputs.corsRules).toEqual([expect.objectContaining({ allowedMethods: ["GET", "HEAD"], allowedOrigins: ["https://media.example.com"] })]);
-        const changed = await changedProd();
-        expect(changed.ofType(T.cors)[0].inputs.corsRules[0].allowedOrigins).toEqual(["https://social.example.com"]);
     });
 
     it("points a proxied CNAME at the bucket's regional endpoint, in the zone looked up by name", () => {
@@ -104,9 +94,9 @@ describe("prod: one S3 bucket behind Cloudflare", () => {
         });
     });
 
-    it("caches media at the edge for the configured TTL, and keeps the origin connection encrypted", async () => {
-        const byPhase = (r: StackRun, phase: string) => r.ofType(T.ruleset).find((x) => x.inputs.phase === phase)!;
-        const cache = byPhase(run, "http_request_cache_settings").inputs;
+    it("caches media at the edge for the configured TTL, and keeps the origin connection encrypted", () => {
+        const byPhase = (phase: string) => run.ofType(T.ruleset).find((x) => x.inputs.phase === phase)!;
+        const cache = byPhase("http_request_cache_settings").inputs;
         expect(cache).toMatchObject({ kind: "zone", zoneId: "023e105f4ecef8ad9ca31a8372d0c353" });
         expect(cache.rules).toEqual([
             expect.objectContaining({
@@ -115,9 +105,7 @@ describe("prod: one S3 bucket behind Cloudflare", () => {
                 actionParameters: expect.objectContaining({ cache: true, edgeTtl: expect.objectContaining({ mode: "override_origin", default: 86400 }) }),
             }),
         ]);
-        expect(byPhase(run, "http_config_settings").inputs.rules[0]).toMatchObject({ action: "set_config", actionParameters: { ssl: "full" } });
-        const changed = await changedProd();
-        expect(byPhase(changed, "http_request_cache_settings").inputs.rules[0].actionParameters.edgeTtl.default).toBe(3600);
+        expect(byPhase("http_config_settings").inputs.rules[0]).toMatchObject({ action: "set_config", actionParameters: { ssl: "full" } });
     });
 
     it("gives the writers one IAM user limited to tenants/ in this bucket, and its keys as a Secret", () => {
@@ -153,20 +141,59 @@ describe("prod: one S3 bucket behind Cloudflare", () => {
             tenantPrefixRoot: "tenants/",
         });
     });
+});
+
+describe("MediaStorage alone: config variants", () => {
+    const ofType = (rs: MockedResource[], type: string) => rs.filter((r) => r.type === type);
+
+    it("takes lifecycle days, CORS origins and the edge TTL from config", async () => {
+        const { resources } = await mediaUnderMocks({
+            ...S3_MEDIA,
+            noncurrentVersionDays: 10,
+            incompleteUploadDays: 2,
+            corsOrigins: ["https://social.example.com"],
+            cdn: { ...S3_MEDIA.cdn, edgeTtlSeconds: 3600 },
+        });
+        const [lifecycle] = ofType(resources, T.lifecycle);
+        expect(lifecycle.inputs.rules[0].noncurrentVersionExpiration).toEqual({ noncurrentDays: 10 });
+        expect(lifecycle.inputs.rules[1].abortIncompleteMultipartUpload).toEqual({ daysAfterInitiation: 2 });
+        expect(ofType(resources, T.cors)[0].inputs.corsRules[0].allowedOrigins).toEqual(["https://social.example.com"]);
+        const cache = ofType(resources, T.ruleset).find((r) => r.inputs.phase === "http_request_cache_settings")!;
+        expect(cache.inputs.rules[0].actionParameters.edgeTtl.default).toBe(3600);
+        expect(ofType(resources, T.dns)[0].inputs.zoneId).toBe(MOCK_ZONE_ID);
+    });
+
+    it("gives the same verdict in a preview, where outputs are unknown (every checked field is a plain input)", async () => {
+        const { resources } = await mediaUnderMocks(S3_MEDIA, { preview: true });
+        expect(mediaBucketFindings(asRecords(resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: "media.example.com", issues: [], problems: [] }]);
+    });
 
     it("without a CDN, serves no anonymous reads at all and creates nothing at Cloudflare", async () => {
-        const noCdn = await runStack("prod", { mutate: media((m) => (m.cdn = { provider: "none" })) });
-        expect(noCdn.resources.filter((r) => r.type.startsWith("cloudflare:"))).toEqual([]);
-        const policy = parsePolicy(noCdn.ofType(T.policy)[0].inputs.policy)!;
+        const { resources } = await mediaUnderMocks({ ...S3_MEDIA, cdn: { provider: "none" } });
+        expect(resources.filter((r) => r.type.startsWith("cloudflare:"))).toEqual([]);
+        const policy = parsePolicy(ofType(resources, T.policy)[0].inputs.policy)!;
         expect(statementsOf(policy).filter((s) => s.Effect === "Allow")).toEqual([]);
-        expect(mediaBucketFindings(records(noCdn.resources), [])).toEqual([{ bucket: "media.example.com", problems: [] }]);
+        expect(mediaBucketFindings(asRecords(resources), [])).toEqual([{ bucket: "media.example.com", issues: [], problems: [] }]);
+    });
+
+    it("points the RGW claim at the given object store and Rook operator namespace", async () => {
+        const { resources, component } = await mediaUnderMocks(
+            { provider: "rgw", hostname: "media.home.arpa" },
+            { args: { objectStore: { name: "photos", namespace: "ceph", port: 8080 }, rookOperatorNamespace: "rook-system" } },
+        );
+        expect(ofType(resources, T.storageClass)[0].inputs).toMatchObject({
+            provisioner: "rook-system.ceph.rook.io/bucket",
+            parameters: { objectStoreName: "photos", objectStoreNamespace: "ceph" },
+        });
+        expect(component.app.endpoint).toBe("http://rook-ceph-rgw-photos.ceph.svc:8080");
+        expect(resources.filter((r) => /^(aws|cloudflare):/.test(r.type))).toEqual([]);
     });
 });
 
 describe("the bucket check finds what a change would break", () => {
     let resources: ResourceRecord[];
     beforeAll(async () => {
-        resources = records((await prod()).resources);
+        resources = asRecords((await prod()).resources);
     });
     const tamper = (type: string, change: (props: Record<string, any>) => Record<string, any> | undefined) =>
         resources.flatMap((r) => {
@@ -175,8 +202,9 @@ describe("the bucket check finds what a change would break", () => {
             return props === undefined ? [] : [{ type, props }];
         });
     const problemsOf = (rs: ResourceRecord[]) => mediaBucketFindings(rs, CLOUDFLARE_RANGES).flatMap((f) => f.problems).join("\n");
+    const issuesOf = (rs: ResourceRecord[]) => mediaBucketFindings(rs, CLOUDFLARE_RANGES).flatMap((f) => f.issues);
 
-    it.each<[string, string, (p: Record<string, any>) => Record<string, any> | undefined, RegExp]>([
+    it.each<[string, string, (p: Record<string, any>) => Record<string, any> | undefined, RegExp, BucketAspect]>([
         [
             "a public-read statement",
             T.policy,
@@ -186,26 +214,30 @@ describe("the bucket check finds what a change would break", () => {
                 return { ...p, policy: JSON.stringify(doc) };
             },
             /without limiting aws:SourceIp/,
+            "access",
         ],
         [
             "Cloudflare's unsplit /29",
             T.policy,
             (p) => ({ ...p, policy: p.policy.replace('"2a06:98c0::/32"', '"2a06:98c0::/29"') }),
             /2a06:98c0::\/29 is broader than S3 accepts/,
+            "access",
         ],
-        ["a policy unknown at preview", T.policy, (p) => ({ ...p, policy: undefined }), /not a JSON policy document known at preview/],
-        ["a public access block turned off", T.pab, (p) => ({ ...p, restrictPublicBuckets: false }), /leaves restrictPublicBuckets off/],
-        ["no public access block", T.pab, () => undefined, /no BucketPublicAccessBlock/],
-        ["suspended versioning", T.versioning, (p) => ({ ...p, versioningConfiguration: { status: "Suspended" } }), /versioning is not Enabled/],
-        ["no encryption", T.encryption, () => undefined, /no default encryption/],
-        ["ACLs back on", T.ownership, (p) => ({ ...p, rule: { objectOwnership: "ObjectWriter" } }), /ACLs are not disabled/],
-        ["a lifecycle limited to one prefix", T.lifecycle, (p) => ({ ...p, rules: p.rules.map((r: any) => ({ ...r, filter: { prefix: "tenants/a/" } })) }), /expires noncurrent versions across the whole bucket/],
-        ["a disabled abort rule", T.lifecycle, (p) => ({ ...p, rules: p.rules.map((r: any) => ({ ...r, status: r.abortIncompleteMultipartUpload ? "Disabled" : r.status })) }), /aborts incomplete multipart uploads/],
-        ["a public canned ACL", T.bucket, (p) => ({ ...p, acl: "public-read" }), /acl public-read makes it public/],
-        ["an unnamed bucket", T.bucket, (p) => ({ ...p, bucket: undefined }), /no explicit name/],
-        ["a bucket name unknown at preview", T.bucket, (p) => ({ ...p, bucket: PULUMI_UNKNOWN }), /no explicit name/],
-    ])("%s", (_what, type, change, expected) => {
-        expect(problemsOf(tamper(type, change))).toMatch(expected);
+        ["a policy unknown at preview", T.policy, (p) => ({ ...p, policy: undefined }), /not a JSON policy document known at preview/, "access"],
+        ["a public access block turned off", T.pab, (p) => ({ ...p, restrictPublicBuckets: false }), /leaves restrictPublicBuckets off/, "access"],
+        ["no public access block", T.pab, () => undefined, /no BucketPublicAccessBlock/, "access"],
+        ["suspended versioning", T.versioning, (p) => ({ ...p, versioningConfiguration: { status: "Suspended" } }), /versioning is not Enabled/, "versioning"],
+        ["no encryption", T.encryption, () => undefined, /no default encryption/, "encryption"],
+        ["ACLs back on", T.ownership, (p) => ({ ...p, rule: { objectOwnership: "ObjectWriter" } }), /ACLs are not disabled/, "access"],
+        ["a lifecycle limited to one prefix", T.lifecycle, (p) => ({ ...p, rules: p.rules.map((r: any) => ({ ...r, filter: { prefix: "tenants/a/" } })) }), /expires noncurrent versions across the whole bucket/, "lifecycle"],
+        ["a disabled abort rule", T.lifecycle, (p) => ({ ...p, rules: p.rules.map((r: any) => ({ ...r, status: r.abortIncompleteMultipartUpload ? "Disabled" : r.status })) }), /aborts incomplete multipart uploads/, "lifecycle"],
+        ["a public canned ACL", T.bucket, (p) => ({ ...p, acl: "public-read" }), /acl public-read makes it public/, "access"],
+        ["an unnamed bucket", T.bucket, (p) => ({ ...p, bucket: undefined }), /no explicit name/, "access"],
+        ["a bucket name unknown at preview", T.bucket, (p) => ({ ...p, bucket: PULUMI_UNKNOWN }), /no explicit name/, "access"],
+    ])("%s", (_what, type, change, expected, aspect) => {
+        const issues = issuesOf(tamper(type, change));
+        expect(issues.map((i) => i.message).join("\n")).toMatch(expected);
+        expect(issues.filter((i) => expected.test(i.message)).map((i) => i.aspect)).toContain(aspect);
     });
 
     it("flags a public BucketAcl added beside the bucket", () => {
@@ -245,7 +277,7 @@ describe.each(["dev", "homelab"])("%s: a bucket claim on the Ceph object store",
 
     it("creates nothing in AWS or Cloudflare, and nothing public", () => {
         expect(run.resources.filter((r) => /^(aws|cloudflare):/.test(r.type) && r.parent.includes("MediaStorage"))).toEqual([]);
-        expect(mediaBucketFindings(records(run.resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: run.config.media.hostname, problems: [] }]);
+        expect(mediaBucketFindings(asRecords(run.resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: run.config.media.hostname, issues: [], problems: [] }]);
     });
 
     it("gives apps the same interface as S3: endpoint, bucket, credentials Secret and CDN hostname", () => {
@@ -261,13 +293,7 @@ describe.each(["dev", "homelab"])("%s: a bucket claim on the Ceph object store",
     });
 });
 
-describe("rgw follows the object store's name", () => {
-    it("uses storage.objectStore.name in the StorageClass and the endpoint", async () => {
-        const run = await runStack("dev", { mutate: (c) => (c["media-platform:storage"].objectStore.name = "photos") });
-        expect(run.one("media-bucket-class").inputs.parameters.objectStoreName).toBe("photos");
-        expect((run.outputs.media as any).endpoint).toBe("http://rook-ceph-rgw-photos.rook-ceph.svc:80");
-    });
-
+describe("bucket claims", () => {
     it("flags a claim that would make its bucket public", () => {
         const claim = {
             type: T.obc,
