@@ -39,7 +39,7 @@ export function crossSectionProblems(cfg: PlatformConfig): ConfigProblem[] {
     cfg.storage.nodes.forEach((n, i) => {
         if (n.instanceType !== undefined && !onAws) add(`storage.nodes[${i}].instanceType`, `expected bare-metal hardware unless cluster.provider is "eks", got ${renderValue(n.instanceType)}`);
     });
-    out.push(...nodePoolProblems(cfg.nodePools), ...storageProblems(cfg.storage));
+    out.push(...nodePoolProblems(cfg.nodePools), ...storageProblems(cfg.storage, onAws));
     if (cfg.storage.network.provider === "multus" && !cfg.storage.network.publicNetwork) {
         add("storage.network.publicNetwork", "expected a NetworkAttachmentDefinition when network.provider is multus, got nothing");
     }

@@ -75,12 +75,18 @@ export type AwsNodePoolConfig = z.output<typeof awsPool>;
 export type BareMetalNodePoolConfig = z.output<typeof bareMetalPool>;
 
 /**
- * Node-pool combinations the schema cannot see: an AWS pool mixing architectures (one AMI type per node
- * group), and a bare-metal pool mixing them (its workloads would need images for both without saying so).
+ * Node-pool combinations the schema cannot see: the storage role or pool names, which belong to storage.nodes;
+ * an AWS pool mixing architectures (one AMI type per node group); a bare-metal pool mixing them (its workloads
+ * would need images for both without saying so).
  */
 export function nodePoolProblems(pools: NodePoolConfig[]): ConfigProblem[] {
     const out: ConfigProblem[] = [];
     pools.forEach((p, i) => {
+        // Storage nodes are declared under storage.nodes, which names their pools storage / storage-<node>.
+        if (p.role === "storage") out.push({ path: `nodePools[${i}].role`, message: 'expected a role other than "storage" (declare storage nodes under storage.nodes), got "storage"' });
+        if (p.name === "storage" || p.name.startsWith("storage-")) {
+            out.push({ path: `nodePools[${i}].name`, message: `expected a name not starting with "storage" (reserved for the storage nodes' pools), got ${JSON.stringify(p.name)}` });
+        }
         const archs =
             p.kind === "aws"
                 ? p.instanceTypes.map((t) => ({ arch: findInstanceType(t)?.arch, what: t, path: `nodePools[${i}].instanceTypes` }))

@@ -83,6 +83,8 @@ export const storageSchema = z.strictObject({
             activeStandby: bool().default(true),
             /** Memory limit per MDS pod in GiB. Default 4 (Rook recommends ≥ 4096 MB). */
             mdsMemoryGiB: num({ min: 1 }).default(4),
+            /** StorageClass of CephFS volumes (shared, ReadWriteMany). Default ceph-filesystem. */
+            storageClass: dnsName().default("ceph-filesystem"),
             ...replicatedPool,
         })
         .prefault({}),
@@ -130,16 +132,21 @@ export const storageSchema = z.strictObject({
         .prefault({}),
     /** Fraction of a storage node's baseline the modelled peak may use. Default 0.7. */
     headroom: fraction().default(0.7),
+    /** Ceph container image (multi-arch). Default quay.io/ceph/ceph:v20.2.4, what Rook v1.20.6's example cluster.yaml runs. */
+    cephImage: expecting(z.string().regex(/^[a-z0-9][a-z0-9._\-/:]*:[A-Za-z0-9_][A-Za-z0-9._-]*$/), "an image with a tag such as quay.io/ceph/ceph:v20.2.4").default(
+        "quay.io/ceph/ceph:v20.2.4",
+    ),
     /** Rook operator Helm chart version, installed through Flux. */
     rookVersion: expecting(z.string().regex(/^v?\d+\.\d+\.\d+$/), "a version such as v1.20.6").default("v1.20.6"),
 });
 export type StorageConfig = z.output<typeof storageSchema>;
 
 /**
- * Storage combinations the schema cannot see: more replicas than hosts to hold them, and EC2 devices that the
- * instance type does not have (count, or a size above its local NVMe disk).
+ * Storage combinations the schema cannot see: more replicas than hosts to hold them, a storage node that is not
+ * an EC2 instance on EKS (they are node groups there), and EC2 devices other than the type's local NVMe disks
+ * (Rook takes every instance-store disk of an EC2 storage node, so config must list exactly those).
  */
-export function storageProblems(storage: StorageConfig): ConfigProblem[] {
+export function storageProblems(storage: StorageConfig, onAws: boolean): ConfigProblem[] {
     const out: ConfigProblem[] = [];
     const hosts = storage.nodes.length;
     const pools = [
@@ -153,10 +160,13 @@ export function storageProblems(storage: StorageConfig): ConfigProblem[] {
         }
     }
     storage.nodes.forEach((n, i) => {
+        if (onAws && n.instanceType === undefined) {
+            out.push({ path: `storage.nodes[${i}].instanceType`, message: 'expected an instance type when cluster.provider is "eks" (each storage node is a node group), got nothing' });
+        }
         const t = n.instanceType === undefined ? undefined : findInstanceType(n.instanceType);
         if (!t) return;
-        if (n.devices.length > t.nvme.count) {
-            out.push({ path: `storage.nodes[${i}].devices`, message: `expected at most ${t.nvme.count} local NVMe disk(s) for ${t.name}, got ${n.devices.length}` });
+        if (n.devices.length !== t.nvme.count) {
+            out.push({ path: `storage.nodes[${i}].devices`, message: `expected the ${t.nvme.count} local NVMe disk(s) of ${t.name}, got ${n.devices.length}` });
         }
         const diskGiB = gbToGiB(t.nvme.sizeGB);
         n.devices.forEach((d, j) => {

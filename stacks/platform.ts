@@ -3,6 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config/schema";
 import { KubernetesCluster } from "../components/compute/cluster";
+import { createNodePools } from "../components/compute/nodePool";
+import { CephStorage } from "../components/storage/cephStorage";
 import type { MediaAppInterface } from "../components/media/appInterface";
 import { MediaStorage } from "../components/media/mediaStorage";
 import { FluxShards } from "../components/flux";
@@ -35,6 +37,10 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
     const tenants = loadStackTenants(config, ctx.projectRoot);
     const cluster = new KubernetesCluster("platform", { cluster: config.cluster, projectRoot: ctx.projectRoot, stack: ctx.stack });
     const k8sOpts = { provider: cluster.provider };
+
+    // Node pools by role and arch, and Ceph (Rook) on the storage nodes (issue 3).
+    const nodePools = createNodePools(config, cluster);
+    new CephStorage("storage", { storage: config.storage, provider: cluster.provider, dependsOn: nodePools });
 
     const appNamespace = new k8s.core.v1.Namespace(
         "app-namespace",

@@ -22,6 +22,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     readonly renderDirectory?: string;
     /** EKS cluster name, for node groups. */
     readonly eksClusterName?: pulumi.Output<string>;
+    /** EKS: the IAM role every managed node group's instances assume, and the subnets they launch in. */
+    readonly nodeGroupContext?: NodeGroupContext;
 
     constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("media-platform:compute:KubernetesCluster", name, {}, opts);
@@ -29,7 +31,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         this.provider = built.provider;
         this.renderDirectory = built.renderDirectory;
         this.eksClusterName = built.eksClusterName;
-        this.registerOutputs({ renderDirectory: this.renderDirectory, eksClusterName: this.eksClusterName });
+        this.nodeGroupContext = built.nodeGroupContext;
+        this.registerOutputs({ renderDirectory: this.renderDirectory, eksClusterName: this.eksClusterName, nodeRoleArn: this.nodeGroupContext?.nodeRoleArn });
     }
 }
 
@@ -48,14 +51,44 @@ function createCluster(name: string, args: KubernetesClusterArgs, parent: pulumi
             renderDirectory !== undefined ? { renderYamlToDirectory: renderDirectory } : { context: c.provider === "existing" ? c.context : undefined },
             { parent },
         );
-        return { provider, renderDirectory, eksClusterName: undefined };
+        return { provider, renderDirectory, eksClusterName: undefined, nodeGroupContext: undefined };
     }
     const eks = c.create ? createEks(name, c, parent) : existingEks(c.name, parent);
     const kubeconfig = pulumi
         .all([eks.name, eks.endpoint, eks.caData])
         .apply(([clusterName, endpoint, ca]) => eksKubeconfig(clusterName, endpoint, ca, c.region));
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent });
-    return { provider, renderDirectory: undefined, eksClusterName: eks.name };
+    const nodeGroupContext: NodeGroupContext = { clusterName: eks.name, nodeRoleArn: createNodeRole(name, parent).arn, subnetIds: c.subnetIds };
+    return { provider, renderDirectory: undefined, eksClusterName: eks.name, nodeGroupContext };
+}
+
+/** What a managed node group needs from the cluster. */
+export interface NodeGroupContext {
+    clusterName: pulumi.Input<string>;
+    nodeRoleArn: pulumi.Input<string>;
+    /** Subnets from config (known at preview, so single-node groups can be spread over zones deterministically). */
+    subnetIds: string[];
+}
+
+/** EKS worker policies a node role needs (EKS user guide, "Amazon EKS node IAM role"). */
+const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
+
+/** The node role shared by every managed node group; its ARN resolves once the policies are attached, so groups wait for them. */
+function createNodeRole(name: string, parent: pulumi.ComponentResource): { arn: pulumi.Output<string> } {
+    const role = new aws.iam.Role(
+        `${name}-node-role`,
+        {
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+        },
+        { parent },
+    );
+    const attached = NODE_POLICIES.map(
+        (policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` }, { parent }),
+    );
+    return { arn: pulumi.all([role.arn, ...attached.map((a) => a.id)]).apply(([arn]) => arn) };
 }
 
 function createEks(name: string, c: Extract<ClusterConfig, { provider: "eks" }>, parent: pulumi.ComponentResource) {

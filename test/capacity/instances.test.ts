@@ -94,7 +94,7 @@ describe("instance types in config", () => {
             c[`${P}storage`].nodes[0].devices.push({ name: "nvme2n1", sizeGiB: 100 });
             c[`${P}storage`].nodes[1].devices[0].sizeGiB = 8000;
         });
-        expect(problems).toContain("storage.nodes[0].devices: expected at most 1 local NVMe disk(s) for im4gn.4xlarge, got 2");
+        expect(problems).toContain("storage.nodes[0].devices: expected the 1 local NVMe disk(s) of im4gn.4xlarge, got 2");
         expect(problems).toContain("storage.nodes[1].devices[0].sizeGiB: expected at most 6984 (the im4gn.4xlarge NVMe disk), got 8000");
     });
 

@@ -1,0 +1,189 @@
+// CephStorage under mocks for the three shipped stacks: every Rook and Flux object valid against the upstream
+// CRDs, explicit nodes and devices, daemons sized by the capacity model, capacity facts a policy can rebuild
+// the model from, and the stateful objects protected.
+import { decodeStorageNodes, storageModel, storageModelInput, type StorageModelInput } from "../../capacity/storage";
+import {
+    STORAGE_CLIENT_NORMAL_ANNOTATION,
+    STORAGE_CLIENT_PEAK_ANNOTATION,
+    STORAGE_HEADROOM_ANNOTATION,
+    STORAGE_MAX_RECOVERY_HOURS_ANNOTATION,
+    STORAGE_MDS_MBPS_ANNOTATION,
+    STORAGE_NODE_LABEL,
+    STORAGE_NODES_ANNOTATION,
+    STORAGE_RECOVERY_MBPS_ANNOTATION,
+    STORAGE_WRITE_FRACTION_ANNOTATION,
+} from "../../capacity/labels";
+import { EC2_INSTANCE_STORE_PATH_FILTER, ROOK_NAMESPACE } from "../../components/storage/cephStorage";
+import { manifestOf, schemaErrors } from "../schema/validate";
+import { runStack, SHIPPED_STACKS, stackConfig, writeStackFile, type RegisteredResource, type StackRun } from "../harness";
+
+const kindOf = (r: RegisteredResource) => r.inputs.kind as string;
+const storageParts = (run: StackRun) => run.resources.filter((r) => r.name.startsWith("storage-"));
+const crOfKind = (run: StackRun, kind: string) => storageParts(run).filter((r) => r.type.startsWith("kubernetes:") && kindOf(r) === kind);
+const one = (run: StackRun, kind: string) => {
+    const found = crOfKind(run, kind);
+    expect(found).toHaveLength(1);
+    return found[0];
+};
+/** Parses a Kubernetes memory quantity in Mi or Gi into GiB. */
+const gib = (q: string) => (q.endsWith("Gi") ? parseFloat(q) : parseFloat(q) / 1024);
+
+const runs: Partial<Record<string, StackRun>> = {};
+beforeAll(async () => {
+    for (const stack of SHIPPED_STACKS) runs[stack] = await runStack(stack);
+});
+
+describe.each(SHIPPED_STACKS)("Ceph storage in the %s stack", (stack) => {
+    const run = () => runs[stack]!;
+
+    it("registers a CephStorage component of the storage module with its children under it", () => {
+        const component = run().one("storage", "media-platform:storage:CephStorage");
+        for (const r of storageParts(run()).filter((r) => r.type !== "media-platform:storage:CephStorage")) expect(r.parent).toBe(component.urn);
+    });
+
+    it("emits only objects that validate against the upstream CRDs and Kubernetes' schema", () => {
+        const objects = storageParts(run()).filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+        const kinds = new Set(objects.map(kindOf));
+        for (const k of ["Namespace", "HelmRepository", "HelmRelease", "CephCluster", "CephBlockPool", "CephFilesystem", "StorageClass"]) expect(kinds).toContain(k);
+        for (const r of objects) expect(schemaErrors(manifestOf(r.inputs))).toEqual([]);
+    });
+
+    it("installs the Rook operator through Flux, matching storage nodes by the storage-node label", () => {
+        const repo = one(run(), "HelmRepository");
+        const release = one(run(), "HelmRelease");
+        expect(repo.inputs.apiVersion).toBe("source.toolkit.fluxcd.io/v1");
+        expect(release.inputs.apiVersion).toBe("helm.toolkit.fluxcd.io/v2");
+        expect(release.inputs.spec.chart.spec).toEqual({ chart: "rook-ceph", version: run().config.storage.rookVersion, sourceRef: { kind: "HelmRepository", name: repo.inputs.metadata.name } });
+        expect(release.inputs.metadata.namespace).toBe(repo.inputs.metadata.namespace);
+        expect(release.inputs.spec.targetNamespace).toBe(ROOK_NAMESPACE);
+        expect(release.inputs.spec.values.customHostnameLabel).toBe(STORAGE_NODE_LABEL);
+        // No shard label: the platform's own releases belong to Flux's main controllers.
+        expect(Object.keys(release.inputs.metadata.labels ?? {})).not.toContain("sharding.fluxcd.io/key");
+        expect(one(run(), "CephCluster").dependencies).toContain(release.urn);
+    });
+
+    it("names every storage node explicitly, with useAllNodes false", () => {
+        const spec = one(run(), "CephCluster").inputs.spec;
+        expect(spec.storage.useAllNodes).toBe(false);
+        expect(spec.storage.useAllDevices).toBe(false);
+        expect(spec.storage.nodes.map((n: any) => n.name)).toEqual(run().config.storage.nodes.map((n) => n.name));
+        for (const [i, n] of spec.storage.nodes.entries()) {
+            const configured = run().config.storage.nodes[i];
+            if (configured.instanceType) expect(n.devicePathFilter).toBe(EC2_INSTANCE_STORE_PATH_FILTER);
+            else expect(n.devices.map((d: any) => d.name)).toEqual(configured.devices.map((d) => d.name));
+        }
+        expect(spec.mon).toEqual({ count: 3, allowMultiplePerNode: false });
+        expect(spec.mgr.count).toBe(2);
+    });
+
+    it("places every Ceph daemon on the tainted storage nodes", () => {
+        const all = one(run(), "CephCluster").inputs.spec.placement.all;
+        expect(all.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toEqual({
+            key: "media-platform.io/role",
+            operator: "In",
+            values: ["storage"],
+        });
+        expect(all.tolerations).toEqual([{ key: "media-platform.io/dedicated", operator: "Equal", value: "storage", effect: "NoSchedule" }]);
+        expect(one(run(), "CephFilesystem").inputs.spec.metadataServer.placement).toEqual(all);
+    });
+
+    it("sizes the daemons from the model, and the sizes add up to the model's memory budget", () => {
+        const storage = run().config.storage;
+        const cluster = one(run(), "CephCluster").inputs.spec;
+        const mds = one(run(), "CephFilesystem").inputs.spec.metadataServer;
+        expect(gib(cluster.resources.osd.requests.memory)).toBe(storage.osdMemoryTargetGiB);
+        expect(gib(cluster.resources.osd.limits.memory)).toBe(storage.osdMemoryTargetGiB * 2);
+        expect(Number(cluster.cephConfig.osd.osd_memory_target)).toBe(storage.osdMemoryTargetGiB * 2 ** 30);
+        expect(gib(mds.resources.limits.memory)).toBe(storage.filesystem.mdsMemoryGiB);
+        expect(mds.activeCount).toBe(storage.filesystem.activeMds);
+        expect(Number(cluster.resources.osd.requests.cpu)).toBe(Math.max(...storageModel(storageModelInput(storage)).nodes.map((n) => n.osdCpuCores)));
+        // Memory limits of what one node hosts (from the registered objects) × 1.2 = the model's figure.
+        const m = storageModel(storageModelInput(storage)).nodes[0];
+        const rgw = crOfKind(run(), "CephObjectStore")[0]?.inputs.spec.gateway;
+        const fromObjects =
+            m.daemons.osds * gib(cluster.resources.osd.limits.memory) +
+            m.daemons.mds * gib(mds.resources.limits.memory) +
+            m.daemons.mons * gib(cluster.resources.mon.limits.memory) +
+            m.daemons.mgrs * gib(cluster.resources.mgr.limits.memory) +
+            (rgw ? m.daemons.rgws * gib(rgw.resources.limits.memory) : 0);
+        expect(fromObjects * 1.2).toBeCloseTo(m.memoryGiB, 6);
+    });
+
+    it("carries the capacity facts a policy needs to rebuild the model from the CephCluster, filesystem and pools", () => {
+        const cluster = one(run(), "CephCluster").inputs;
+        const a = cluster.metadata.annotations;
+        const fs = one(run(), "CephFilesystem").inputs.spec;
+        const pools = [one(run(), "CephBlockPool").inputs.spec, fs.metadataPool, ...fs.dataPools, ...crOfKind(run(), "CephObjectStore").flatMap((o) => [o.inputs.spec.dataPool])];
+        const rebuilt: StorageModelInput = {
+            nodes: decodeStorageNodes(a[STORAGE_NODES_ANNOTATION]),
+            daemons: {
+                monCount: cluster.spec.mon.count,
+                mgrCount: cluster.spec.mgr.count,
+                activeMds: fs.metadataServer.activeCount,
+                standbyMds: fs.metadataServer.activeCount,
+                mdsMemoryGiB: gib(fs.metadataServer.resources.limits.memory),
+                rgwInstances: crOfKind(run(), "CephObjectStore")[0]?.inputs.spec.gateway.instances ?? 0,
+                osdMemoryTargetGiB: Number(cluster.spec.cephConfig.osd.osd_memory_target) / 2 ** 30,
+                replicas: Math.max(...pools.map((p) => p.replicated.size)),
+            },
+            load: {
+                normalClientMBps: Number(a[STORAGE_CLIENT_NORMAL_ANNOTATION]),
+                peakClientMBps: Number(a[STORAGE_CLIENT_PEAK_ANNOTATION]),
+                writeFraction: Number(a[STORAGE_WRITE_FRACTION_ANNOTATION]),
+                mdsMBpsPerActive: Number(a[STORAGE_MDS_MBPS_ANNOTATION]),
+                recoveryMBpsPerOsd: Number(a[STORAGE_RECOVERY_MBPS_ANNOTATION]),
+            },
+            headroom: Number(a[STORAGE_HEADROOM_ANNOTATION]),
+            maxRecoveryHours: Number(a[STORAGE_MAX_RECOVERY_HOURS_ANNOTATION]),
+        };
+        expect(rebuilt).toEqual(storageModelInput(run().config.storage));
+    });
+
+    it("protects the namespace, cluster, pools, filesystem and object store", () => {
+        const stateful = storageParts(run()).filter((r) => ["CephCluster", "CephBlockPool", "CephFilesystem", "CephObjectStore"].includes(kindOf(r)) || r.type === "kubernetes:core/v1:Namespace");
+        expect(new Set(stateful.map(kindOf))).toEqual(new Set(["Namespace", "CephCluster", "CephBlockPool", "CephFilesystem", ...(run().config.storage.objectStore.enabled ? ["CephObjectStore"] : [])]));
+        for (const r of stateful) expect(r.protect).toBe(true);
+    });
+
+    it("keeps volumes on deletion: both StorageClasses retain", () => {
+        const classes = run().ofType("kubernetes:storage.k8s.io/v1:StorageClass").filter((r) => r.name.startsWith("storage-"));
+        expect(classes.map((c) => c.inputs.metadata.name).sort()).toEqual([run().config.storage.blockPool.storageClass, run().config.storage.filesystem.storageClass].sort());
+        for (const c of classes) expect(c.inputs.reclaimPolicy).toBe("Retain");
+        const block = classes.find((c) => c.inputs.metadata.name === run().config.storage.blockPool.storageClass)!;
+        expect(block.inputs.parameters.pool).toBe(one(run(), "CephBlockPool").inputs.metadata.name);
+    });
+
+    it("replicates the block pool 3 times across hosts", () => {
+        expect(one(run(), "CephBlockPool").inputs.spec).toMatchObject({ failureDomain: "host", replicated: { size: 3, requireSafeReplicaSize: true } });
+    });
+});
+
+describe("the object store", () => {
+    it("serves S3-compatible media in dev and homelab, and is absent in prod (S3)", () => {
+        for (const stack of ["dev", "homelab"]) {
+            const store = one(runs[stack]!, "CephObjectStore").inputs;
+            expect(store.metadata.name).toBe(runs[stack]!.config.storage.objectStore.name);
+            expect(store.spec.gateway.instances).toBe(runs[stack]!.config.storage.objectStore.gatewayInstances);
+        }
+        expect(crOfKind(runs.prod!, "CephObjectStore")).toHaveLength(0);
+    });
+});
+
+describe("storage config variants", () => {
+    it("raises the MDS count on the registered CephFilesystem and in the node memory it costs", async () => {
+        const config = stackConfig("homelab");
+        config["media-platform:storage"].filesystem.activeMds = 3;
+        const run = await runStack(writeStackFile("homelab", config));
+        expect(one(run, "CephFilesystem").inputs.spec.metadataServer.activeCount).toBe(3);
+        expect(storageModel(storageModelInput(run.config.storage)).nodes[0].daemons.mds).toBe(2);
+    });
+
+    it("uses multus networks when configured", async () => {
+        const config = stackConfig("homelab");
+        config["media-platform:storage"].network = { provider: "multus", publicNetwork: "rook-ceph/public-net", clusterNetwork: "rook-ceph/cluster-net" };
+        const run = await runStack(writeStackFile("homelab", config));
+        const cluster = one(run, "CephCluster").inputs;
+        expect(cluster.spec.network).toEqual({ provider: "multus", selectors: { public: "rook-ceph/public-net", cluster: "rook-ceph/cluster-net" } });
+        expect(schemaErrors(manifestOf(cluster))).toEqual([]);
+    });
+});
