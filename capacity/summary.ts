@@ -2,12 +2,12 @@
 // registered resources by the same functions the policy pack's capacity rules check (so the summary and the
 // verdict never disagree). `check`, `capacity report` and the main job print it.
 import { utilisation, type Budget } from "./budget";
-import { configOf, Undecided, type PolicyResource, type Rule } from "../policies/framework";
+import { configOf, MissingFact, Undecided, type PolicyResource, type Rule } from "../policies/framework";
 import { RULES } from "../policies/rules";
 
 export interface Summary {
     budgets: (Budget & { rule: string })[];
-    /** Budgets that could not be computed because a value is unknown at preview: "rule: what". */
+    /** Budgets that could not be computed (a value unknown at preview, a fact missing): "rule: what". */
     undecided: string[];
 }
 
@@ -25,7 +25,7 @@ export function stackBudgets(resources: PolicyResource[], properties: Record<str
                 out.budgets.push({ ...budget, rule: rule.name });
             }
         } catch (e) {
-            if (e instanceof Undecided) out.undecided.push(`${rule.name}: ${e.message}`);
+            if (e instanceof Undecided || e instanceof MissingFact) out.undecided.push(`${rule.name}: ${e.message}`);
             else throw e;
         }
     }
@@ -48,7 +48,7 @@ function figure(n: number): string {
 /** The summary as the operator reads it: one line per budget, fullest first within each group. */
 export function formatSummary(summary: Summary, width = 20): string {
     if (summary.budgets.length === 0 && summary.undecided.length === 0) return "Capacity summary: no budgets (no capacity resources registered).";
-    const titleWidth = Math.min(60, Math.max(...summary.budgets.map((b) => b.title.length), 10));
+    const titleWidth = Math.min(100, Math.max(...summary.budgets.map((b) => b.title.length), 10));
     const lines = ["Capacity summary (used / limit):"];
     for (const b of summary.budgets) {
         const u = utilisation(b);
@@ -56,6 +56,6 @@ export function formatSummary(summary: Summary, width = 20): string {
         const title = b.title.length > titleWidth ? `${b.title.slice(0, titleWidth - 1)}…` : b.title.padEnd(titleWidth);
         lines.push(`  ${title}  ${bar(u, width)} ${`${figure(b.used)} / ${figure(b.limit)} ${b.unit}`.padEnd(24)} ${pct.padStart(6)}`);
     }
-    for (const u of summary.undecided) lines.push(`  undecided at preview — ${u}`);
+    for (const u of summary.undecided) lines.push(`  not computed — ${u}`);
     return lines.join("\n");
 }

@@ -1,7 +1,7 @@
 // Flux GitOps split into shards, each with its own source-, kustomize- and helm-controller.
 import { z } from "zod";
 import { BENCHMARK_RATES } from "../capacity/rollout";
-import { dnsLabel, expecting, fraction, int, num, str, url } from "./fields";
+import { bool, dnsLabel, expecting, fraction, int, num, str, url } from "./fields";
 
 /**
  * Controller versions of each Flux distribution the platform knows; image tags follow from `flux.version`.
@@ -82,6 +82,12 @@ export const fluxSchema = z.strictObject({
         .prefault({}),
     /** How far above the mean the busiest shard may be before `shards plan` asks for --rebalance. Default 0.05 (issue 7). */
     balanceTolerance: fraction().default(0.05),
+    /**
+     * Keep tenant objects out of Flux garbage collection: tenant namespaces, volumes and Flux objects carry
+     * prune: disabled, and each shard's root Kustomization enforces it and orphans on deletion. Default true;
+     * false lets Flux delete whatever leaves the tree — every tenant's data on a refactor (design.md outage 5).
+     */
+    tenantPruneProtection: bool().default(true),
 });
 export type FluxConfig = z.output<typeof fluxSchema>;
 

@@ -110,6 +110,9 @@ export class Undecided extends Error {
     }
 }
 
+/** A fact a rule needs that the registered resources do not carry (an annotation missing, say): a violation. */
+export class MissingFact extends Error {}
+
 /** The value, or Undecided when it is unknown at preview. */
 export function known<T>(value: T, what: string): T {
     if (isUnknown(value)) throw new Undecided(what);
@@ -164,7 +167,7 @@ export function guarded(report: Report, urn: string | undefined, fn: () => void)
     try {
         fn();
     } catch (e) {
-        if (e instanceof Undecided) report(e.message, urn);
+        if (e instanceof Undecided || e instanceof MissingFact) report(e.message, urn);
         else throw e;
     }
 }

@@ -98,6 +98,7 @@ export interface Container {
     livenessProbe?: unknown;
     startupProbe?: unknown;
     ports?: { containerPort: number; name?: string }[];
+    volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
     [k: string]: unknown;
 }
 
@@ -139,6 +140,35 @@ export function flagValue(argv: string[], flag: string): string | true | undefin
             return next !== undefined && !next.startsWith("-") ? next : true;
         }
         if (a.startsWith(`${flag}=`)) return a.slice(flag.length + 1);
+    }
+    return undefined;
+}
+
+/**
+ * The content of a file a container reads from a mounted ConfigMap: the mount whose path holds `file`, its
+ * volume's ConfigMap (same namespace) and the key (or `items` path) the file comes from. Undefined when the
+ * file is not on a ConfigMap volume the stack declares.
+ */
+export function mountedConfigFile(w: PolicyResource, c: Container, file: string, resources: PolicyResource[]): { configMap: PolicyResource; key: string; text: string } | undefined {
+    const spec = podSpecOf(w);
+    for (const m of known(c.volumeMounts ?? [], `volumeMounts of ${c.name}`)) {
+        const dir = m.mountPath.replace(/\/+$/, "");
+        let rel: string;
+        if (m.subPath !== undefined) {
+            if (file !== dir) continue;
+            rel = m.subPath;
+        } else if (file.startsWith(`${dir}/`)) rel = file.slice(dir.length + 1);
+        else continue;
+        const volume = (spec?.volumes ?? []).find((v: any) => v.name === m.name);
+        const cmName = volume?.configMap?.name;
+        if (cmName === undefined) continue;
+        const item = (volume.configMap.items ?? []).find((i: { key: string; path: string }) => i.path === rel);
+        const key = item ? item.key : rel;
+        const configMap = ofKind(resources, "ConfigMap").find((r) => metaName(r) === cmName && namespaceOf(r) === namespaceOf(w));
+        if (!configMap) return undefined;
+        const text = known(at(configMap.props, "data")?.[key], `data.${key} of ConfigMap ${cmName}`);
+        if (typeof text !== "string") return undefined;
+        return { configMap, key, text };
     }
     return undefined;
 }

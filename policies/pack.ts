@@ -1,7 +1,7 @@
 // Turns the pack's rules into CrossGuard policies. The engine (or the offline check) talks to the analyzer
 // that `new PolicyPack` serves; each rule becomes a resource policy (Analyze) or a stack policy (AnalyzeStack).
 import type { PolicyResource as EngineResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { configOf, Undecided, type PolicyResource, type Rule } from "./framework";
+import { configOf, guarded, type PolicyResource, type Rule } from "./framework";
 
 // @pulumi/policy wraps props in a proxy that throws on unknown values, which would end a whole stack rule at
 // the first unknown anywhere; rules look at the raw values instead and report what they cannot decide.
@@ -57,12 +57,8 @@ export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidation
         return {
             ...common,
             validateResource: (args, reportViolation) => {
-                try {
-                    check(fromAnalyze(args), thresholds(rule, args.getConfig()), (message) => reportViolation(message));
-                } catch (e) {
-                    if (e instanceof Undecided) reportViolation(e.message);
-                    else throw e;
-                }
+                const report = (message: string) => reportViolation(message);
+                guarded(report, undefined, () => check(fromAnalyze(args), thresholds(rule, args.getConfig()), report));
             },
         };
     }
@@ -70,12 +66,8 @@ export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidation
     return {
         ...common,
         validateStack: (args, reportViolation) => {
-            try {
-                checkStack(args.resources.map(fromStack), thresholds(rule, args.getConfig()), (message, urn) => reportViolation(message, urn));
-            } catch (e) {
-                if (e instanceof Undecided) reportViolation(e.message);
-                else throw e;
-            }
+            const report = (message: string, urn?: string) => reportViolation(message, urn);
+            guarded(report, undefined, () => checkStack(args.resources.map(fromStack), thresholds(rule, args.getConfig()), report));
         },
     };
 }

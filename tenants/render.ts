@@ -48,6 +48,8 @@ export interface RenderSettings {
     ingressNamespaces: readonly string[];
     volume: { storageClass?: string; accessMode: "ReadWriteMany" | "ReadWriteOnce" };
     reconcile: { interval: string; timeout: string };
+    /** Mark tenant objects prune-disabled (flux.tenantPruneProtection). */
+    pruneProtection: boolean;
 }
 
 export function renderSettings(config: Pick<PlatformConfig, "flux" | "tenants">): RenderSettings {
@@ -59,6 +61,7 @@ export function renderSettings(config: Pick<PlatformConfig, "flux" | "tenants">)
         ingressNamespaces: config.tenants.ingressNamespaces,
         volume: config.tenants.volume,
         reconcile: config.tenants.reconcile,
+        pruneProtection: config.flux.tenantPruneProtection,
     };
 }
 
@@ -70,6 +73,7 @@ export const TENANT_ROLE = "edit";
 const TENANT_KUSTOMIZATION_TIMEOUT = "5m";
 
 const keep = { [PRUNE_ANNOTATION]: PRUNE_DISABLED };
+const keepOf = (s: Pick<RenderSettings, "pruneProtection">) => (s.pruneProtection ? keep : {});
 
 /** The tenant's objects (its folder) and its Kustomization (its shard's folder). */
 export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { objects: Manifest[]; kustomization: Manifest } {
@@ -88,7 +92,7 @@ export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { 
             metadata: {
                 name: ns,
                 labels: { ...tenantLabels, [PLAN_LABEL]: t.plan, "pod-security.kubernetes.io/enforce": "baseline" },
-                annotations: keep,
+                annotations: keepOf(s),
             },
         },
         // The identity helm-controller impersonates for this tenant's release; it lives beside the
@@ -139,7 +143,7 @@ export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { 
         {
             apiVersion: "v1",
             kind: "PersistentVolumeClaim",
-            metadata: { name: DATA_VOLUME, namespace: ns, labels: tenantLabels, annotations: keep },
+            metadata: { name: DATA_VOLUME, namespace: ns, labels: tenantLabels, annotations: keepOf(s) },
             spec: {
                 accessModes: [s.volume.accessMode],
                 ...(s.volume.storageClass ? { storageClassName: s.volume.storageClass } : {}),
@@ -149,7 +153,7 @@ export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { 
         {
             apiVersion: "helm.toolkit.fluxcd.io/v2",
             kind: "HelmRelease",
-            metadata: { name: fluxName, namespace: s.fluxNamespace, labels: sharded, annotations: keep },
+            metadata: { name: fluxName, namespace: s.fluxNamespace, labels: sharded, annotations: keepOf(s) },
             spec: {
                 interval: s.reconcile.interval,
                 timeout: s.reconcile.timeout,
@@ -168,7 +172,7 @@ export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { 
                     plan: t.plan,
                     apps: Object.fromEntries(t.apps.map((a) => [a.name, a.values])),
                     // Volumes the chart creates are kept by Flux and by `helm uninstall` alike.
-                    persistence: { existingClaim: DATA_VOLUME, annotations: { ...keep, "helm.sh/resource-policy": "keep" } },
+                    persistence: { existingClaim: DATA_VOLUME, annotations: { ...keepOf(s), "helm.sh/resource-policy": "keep" } },
                 },
             },
         },
@@ -179,7 +183,7 @@ export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { 
     const kustomization: Manifest = {
         apiVersion: "kustomize.toolkit.fluxcd.io/v1",
         kind: "Kustomization",
-        metadata: { name: fluxName, namespace: s.fluxNamespace, labels: sharded, annotations: keep },
+        metadata: { name: fluxName, namespace: s.fluxNamespace, labels: sharded, annotations: keepOf(s) },
         spec: {
             interval: s.reconcile.interval,
             timeout: TENANT_KUSTOMIZATION_TIMEOUT,

@@ -54,12 +54,15 @@ export interface CheckOptions {
 
 /** Runs the stack under mocks as a preview, then the policy pack over it. Throws ConfigError for bad config. */
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
-    const run: StackRun = await runStackOffline(opts.stackFile, { preview: true, mutate: opts.mutate });
-    const configFile = opts.policyConfigFile ?? policyConfigFileFor(run.stack, run.config.environment);
-    const given: PackConfig = configFile ? readPolicyConfigFile(configFile) : {};
-
-    const pack = opts.pack ?? (await PolicyPackProcess.start({ runner: opts.runner }));
+    // The pack starts while the stack program runs (both load the Pulumi SDK, which takes seconds).
+    const starting = opts.pack ? undefined : PolicyPackProcess.start({ runner: opts.runner });
+    starting?.catch(() => undefined);
+    let pack: PolicyPackProcess | undefined = opts.pack;
     try {
+        const run: StackRun = await runStackOffline(opts.stackFile, { preview: true, mutate: opts.mutate });
+        const configFile = opts.policyConfigFile ?? policyConfigFileFor(run.stack, run.config.environment);
+        const given: PackConfig = configFile ? readPolicyConfigFile(configFile) : {};
+        pack = pack ?? (await starting!);
         const info = await pack.info();
         const { config, unknown } = reconcilePolicyConfig(info.policies, info.initialConfig, given, configFile ? path.relative(process.cwd(), configFile) : undefined);
         await pack.configureStack(run.stack, PROJECT, true);
@@ -95,7 +98,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
             summary: stackBudgets(policyResources(run.resources, true), properties),
         };
     } finally {
-        if (!opts.pack) await pack.close();
+        if (!opts.pack) await (pack ?? (await starting!.catch(() => undefined)))?.close();
     }
 }
 

@@ -11,6 +11,8 @@ import {
     MAINTENANCE_WINDOW_SECONDS_ANNOTATION,
     MEASURED_CONCURRENCY_ANNOTATION,
     MEASURED_CPU_ANNOTATION,
+    PRUNE_ANNOTATION,
+    PRUNE_DISABLED,
     RECONCILE_PER_SECOND_ANNOTATION,
     SHARD_HELM_RELEASES_ANNOTATION,
     SHARD_LABEL,
@@ -230,9 +232,13 @@ export function fluxShardObjects(args: FluxShardsArgs): FluxShardObject[] {
                     path: repositoryPath(tree.path, shardDirectory(shard)),
                     sourceRef: { kind: "GitRepository", name: shardTreeName(shard) },
                     // Every object in a shard folder is a tenant Kustomization marked prune-disabled, so a
-                    // tenant that moves away is dropped from this inventory without being deleted.
+                    // tenant that moves away is dropped from this inventory without being deleted. The root
+                    // also enforces the mark itself (commonMetadata) and orphans its inventory if Pulumi ever
+                    // deletes or replaces it, so a refactor of the tree cannot cascade into tenant data.
                     prune: true,
-                    deletionPolicy: "Orphan",
+                    ...(flux.tenantPruneProtection
+                        ? { deletionPolicy: "Orphan", commonMetadata: { annotations: { [PRUNE_ANNOTATION]: PRUNE_DISABLED } } }
+                        : { deletionPolicy: "MirrorPrune" }),
                     serviceAccountName: PLATFORM_RECONCILER,
                 },
             },

@@ -1,9 +1,99 @@
 // The edge (outage 4): nginx holds the expected peak (each proxied client takes two worker connections) with
 // open files to match, and cluster DNS scales with the cluster through cluster-proportional-autoscaler.
-import { CLUSTER_CORES_ANNOTATION, CLUSTER_NODES_ANNOTATION } from "../../capacity/labels";
+import { CLUSTER_CORES_ANNOTATION, CLUSTER_NODES_ANNOTATION, PEAK_CLIENTS_ANNOTATION } from "../../capacity/labels";
 import { dnsBudgets, LINEAR_KEY, parseLinearParams, type LinearParams } from "../../capacity/dns";
-import { at, known, rule, type PolicyResource, type RuleBudget } from "../framework";
-import { argvOf, containersOf, flagValue, metaName, namespaceOf, numericAnnotation, ofKind, workloads } from "../k8s";
+import { parseNginxSizing, proxyBudgets, type NginxSizing } from "../../capacity/proxy";
+import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
+import { argvOf, containersOf, flagValue, kindOf, metaName, mountedConfigFile, namespaceOf, numericAnnotation, ofKind, replicasOf, workloads } from "../k8s";
+
+/** nginx's compiled-in config path (Debian and the official image). */
+export const NGINX_DEFAULT_CONF = "/etc/nginx/nginx.conf";
+
+/** An nginx proxy in the stack: its Deployment, the nginx.conf it runs (from its mounted ConfigMap) and its peak. */
+export interface NginxProxy {
+    w: PolicyResource;
+    replicas: number;
+    conf: { file: string; configMap: PolicyResource };
+    sizing: NginxSizing;
+    peakClients: number;
+}
+
+/** Every workload running nginx; throws MissingFact when its config or expected peak is not in the stack. */
+export function nginxProxies(resources: PolicyResource[]): NginxProxy[] {
+    const out: NginxProxy[] = [];
+    for (const w of workloads(resources)) {
+        for (const c of containersOf(w)) {
+            const argv = argvOf(c);
+            const isNginx = argv[0] === "nginx" || /(^|\/)nginx(:|@|$)/.test(c.image ?? "");
+            if (!isNginx) continue;
+            const conf = flagValue(argv, "-c");
+            const file = typeof conf === "string" ? conf : NGINX_DEFAULT_CONF;
+            const mounted = mountedConfigFile(w, c, file, resources);
+            if (!mounted) throw new MissingFact(`${kindOf(w)} ${metaName(w)} runs nginx with ${file}, which no ConfigMap in the stack provides, so its worker_connections are unknown`);
+            const peak = numericAnnotation(w, PEAK_CLIENTS_ANNOTATION);
+            if (peak === undefined || Number.isNaN(peak)) throw new MissingFact(`${kindOf(w)} ${metaName(w)} has no ${PEAK_CLIENTS_ANNOTATION} annotation: the expected peak of clients is unknown`);
+            out.push({ w, replicas: known(replicasOf(w), `replicas of ${w.name}`) ?? 1, conf: { file, configMap: mounted.configMap }, sizing: parseNginxSizing(mounted.text), peakClients: peak });
+        }
+    }
+    return out;
+}
+
+/** The proxy budgets of each nginx: peak × headroom against its client capacity, and its open files. */
+export function proxyBudgetsOf(resources: PolicyResource[], headroom: number): RuleBudget[] {
+    return nginxProxies(resources).flatMap((p) => {
+        const needed = Math.ceil(p.peakClients * headroom);
+        const [clients, files] = proxyBudgets(needed, p.replicas, p.sizing);
+        return [
+            { ...clients, id: `${clients.id}.${metaName(p.w)}`, title: `${metaName(p.w)}: peak ${p.peakClients} clients × ${headroom} headroom against ${clients.title.replace(/^peak concurrent clients against /, "")}`, urn: p.w.urn },
+            { ...files, id: `${files.id}.${metaName(p.w)}`, title: `${metaName(p.w)}: ${files.title}`, urn: p.conf.configMap.urn },
+        ];
+    });
+}
+
+const nginxConfig = {
+    headroom: { type: "number" as const, minimum: 1, default: 1.25, description: "Multiplier on the expected peak that nginx capacity must cover (default 1.25: config/edge proxy.headroom)." },
+};
+
+export const nginxClients = rule<{ headroom: number }>({
+    name: "nginx-client-capacity",
+    family: "edge",
+    description: "nginx holds the expected peak with headroom: replicas × worker_processes × worker_connections ÷ 2 ≥ peak × headroom.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediationSteps:
+        "Raise worker_connections (or worker_processes, or proxy replicas) in the generated nginx.conf by raising edge.proxy.peakClients to the real peak; each proxied client holds two connections (its own and the upstream one). Outage 4: nginx logged \"worker_connections are not enough\" at ~400 clients.",
+    config: nginxConfig,
+    checkStack(resources, config, report) {
+        guarded(report, undefined, () =>
+            reportOverBudget(
+                proxyBudgetsOf(resources, config.headroom).filter((b) => b.id.startsWith("edge.proxy.clients")),
+                report,
+                (b) => `${b.title}: needs ${b.used} clients, holds ${b.limit}${b.limit === 0 ? " (worker_processes auto or a non-numeric value cannot be counted at preview)" : ""}.`,
+            ),
+        );
+    },
+    budgets: (resources, config) => proxyBudgetsOf(resources, config.headroom).filter((b) => b.id.startsWith("edge.proxy.clients")),
+});
+
+export const nginxOpenFiles = rule<Record<string, never>>({
+    name: "nginx-open-files",
+    family: "edge",
+    description: "nginx's worker_rlimit_nofile is at least 2 × worker_connections, so a full worker never runs out of file descriptors.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps: "Set worker_rlimit_nofile to at least twice worker_connections in nginx.conf (components/edge/nginxConf.ts derives it from capacity/proxy nginxSizing).",
+    config: {},
+    checkStack(resources, _config, report) {
+        guarded(report, undefined, () =>
+            reportOverBudget(
+                proxyBudgetsOf(resources, 1).filter((b) => b.id.startsWith("edge.proxy.open-files")),
+                report,
+                (b) => `${b.title}: ${b.used} files needed, worker_rlimit_nofile allows ${b.limit === 0 ? "only the inherited limit (unset)" : b.limit}.`,
+            ),
+        );
+    },
+    budgets: (resources) => proxyBudgetsOf(resources, 1).filter((b) => b.id.startsWith("edge.proxy.open-files")),
+});
 
 /** A cluster-proportional-autoscaler found in the stack, with what it scales and its linear parameters. */
 export interface DnsAutoscaler {
@@ -88,4 +178,4 @@ export const dnsAutoscaler = rule<{ targets: string[] }>({
     },
 });
 
-export const rules = [dnsAutoscaler];
+export const rules = [nginxClients, nginxOpenFiles, dnsAutoscaler];

@@ -1,8 +1,21 @@
 // Flux (outages 2 and 5): the busiest shard's predicted rollout fits the maintenance window, every sharded
 // object's source carries the same shard, every controller runs with the multi-tenancy lockdown flags, and
 // tenant namespaces and volumes can never be pruned.
-import { rule, type PolicyResource } from "../framework";
-import { argvOf, containersOf, flagValue, kindOf, metaName, namespaceOf, workloads } from "../k8s";
+import {
+    MAINTENANCE_WINDOW_SECONDS_ANNOTATION,
+    MEASURED_CONCURRENCY_ANNOTATION,
+    MEASURED_CPU_ANNOTATION,
+    PRUNE_ANNOTATION,
+    PRUNE_DISABLED,
+    RECONCILE_PER_SECOND_ANNOTATION,
+    SHARD_HELM_RELEASES_ANNOTATION,
+    SHARD_LABEL,
+    SHARD_TENANTS_ANNOTATION,
+    TENANT_LABEL,
+} from "../../capacity/labels";
+import { formatSeconds, shardRolloutFromFields, type ControllerSizing, type MeasuredRate } from "../../capacity/rollout";
+import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
+import { annotationsOf, argvOf, cpuCores, flagValue, kindOf, labelsOf, metaName, namespaceOf, numericAnnotation, workloads } from "../k8s";
 
 /** Which Flux controller a container runs, from its image (ghcr.io/fluxcd/<controller>:<tag>). */
 export function fluxControllerOf(image: string | undefined): string | undefined {
@@ -25,13 +38,20 @@ export function lockdownFlags(controller: string, defaultServiceAccount: string)
     return flags;
 }
 
-/** Every Flux controller container in the stack: workload, container, controller name, command line. */
+const FLUX_CONTROLLER_NAME = /^(source|kustomize|helm|notification|image-reflector|image-automation)-controller$/;
+
+/**
+ * Every Flux controller container in the stack: the shard controllers the stack deploys (recognised by image)
+ * and the bootstrapped main controllers it patches (DeploymentPatch named after the controller).
+ */
 export function fluxControllers(resources: PolicyResource[]): { w: PolicyResource; container: string; controller: string; argv: string[] }[] {
     const out: { w: PolicyResource; container: string; controller: string; argv: string[] }[] = [];
-    for (const w of workloads(resources)) {
-        for (const c of containersOf(w)) {
-            const controller = fluxControllerOf(c.image);
-            if (controller) out.push({ w, container: c.name, controller, argv: argvOf(c) });
+    const patches = resources.filter((r) => kindOf(r) === "DeploymentPatch" && FLUX_CONTROLLER_NAME.test(metaName(r)));
+    for (const w of [...workloads(resources), ...patches]) {
+        const patched = kindOf(w) === "DeploymentPatch" ? metaName(w) : undefined;
+        for (const c of (known(at(w.props, "spec.template.spec.containers"), `containers of ${w.name}`) ?? []) as any[]) {
+            const controller = fluxControllerOf(c.image) ?? patched;
+            if (controller && (c.args !== undefined || !patched)) out.push({ w, container: c.name, controller, argv: argvOf(c) });
         }
     }
     return out;
@@ -60,4 +80,202 @@ export const lockdown = rule<{ defaultServiceAccount: string }>({
     },
 });
 
-export const rules = [lockdown];
+/** The shard a controller watches: `--watch-label-selector=sharding.fluxcd.io/key=<shard>` (undefined: main/none). */
+export function watchedShard(argv: string[]): string | undefined {
+    const sel = flagValue(argv, "--watch-label-selector");
+    const m = typeof sel === "string" ? new RegExp(`^${SHARD_LABEL.replace(/\./g, "\\.")}=(.+)$`).exec(sel) : null;
+    return m?.[1];
+}
+
+/** A controller's deployed sizing and measured rate, read from its Deployment. */
+function controllerFields(w: PolicyResource, argv: string[], container: any): ControllerSizing & { measured: MeasuredRate } {
+    const concurrent = flagValue(argv, "--concurrent");
+    // Flux's default --concurrent is 4 for helm- and kustomize-controller (Flux vertical-scaling docs).
+    const concurrency = typeof concurrent === "string" ? Number(concurrent) : 4;
+    const cpu = cpuCores(known(container.resources?.limits?.cpu ?? container.resources?.requests?.cpu, `CPU of ${w.name}`));
+    if (cpu === undefined) throw new MissingFact(`${metaName(w)} has no CPU limit: its reconcile rate cannot be predicted`);
+    const fact = (key: string) => {
+        const v = numericAnnotation(w, key);
+        if (v === undefined || Number.isNaN(v)) throw new MissingFact(`${metaName(w)} has no ${key} annotation: its measured reconcile rate is unknown`);
+        return v;
+    };
+    return {
+        concurrency,
+        cpu,
+        measured: { perSecond: fact(RECONCILE_PER_SECOND_ANNOTATION), concurrency: fact(MEASURED_CONCURRENCY_ANNOTATION), cpu: fact(MEASURED_CPU_ANNOTATION) },
+    };
+}
+
+const isFlux = (r: PolicyResource, kind: string, group: string) => kindOf(r) === kind && r.type.startsWith(`kubernetes:${group}/`);
+const shardOf = (r: PolicyResource): string | undefined => labelsOf(r)[SHARD_LABEL];
+
+/** Each shard's predicted rollout (seconds) against the window, from its root Kustomization and its controllers. */
+export function shardRollouts(resources: PolicyResource[], maxWindowMinutes: number): (RuleBudget & { shard: string; seconds: number; windowSeconds: number })[] {
+    const controllers = fluxControllers(resources).map((c) => ({ ...c, shard: watchedShard(c.argv) }));
+    const out: (RuleBudget & { shard: string; seconds: number; windowSeconds: number })[] = [];
+    for (const k of resources.filter((r) => isFlux(r, "Kustomization", "kustomize.toolkit.fluxcd.io"))) {
+        const shard = shardOf(k);
+        const tenants = numericAnnotation(k, SHARD_TENANTS_ANNOTATION);
+        if (shard === undefined || tenants === undefined) continue;
+        const helmReleases = numericAnnotation(k, SHARD_HELM_RELEASES_ANNOTATION);
+        if (helmReleases === undefined || Number.isNaN(helmReleases) || Number.isNaN(tenants)) throw new MissingFact(`Kustomization ${metaName(k)} does not carry its shard's tenant and HelmRelease counts`);
+        const of = (controller: string) => {
+            const c = controllers.find((x) => x.shard === shard && x.controller === controller && kindOf(x.w) !== "DeploymentPatch");
+            if (!c) throw new MissingFact(`no ${controller} in the stack watches ${SHARD_LABEL}=${shard}, so shard ${shard} is never reconciled`);
+            const container = (at(c.w.props, "spec.template.spec.containers") as any[]).find((x) => x.name === c.container);
+            return controllerFields(c.w, c.argv, container);
+        };
+        const seconds = shardRolloutFromFields({ tenants, helmReleases, kustomize: of("kustomize-controller"), helm: of("helm-controller") });
+        const declared = numericAnnotation(k, MAINTENANCE_WINDOW_SECONDS_ANNOTATION);
+        const windowSeconds = Math.min(declared !== undefined && !Number.isNaN(declared) ? declared : Infinity, maxWindowMinutes * 60);
+        out.push({
+            id: `flux.rollout.${shard}`,
+            title: `rollout of shard ${shard} (${tenants} tenants, ${helmReleases} HelmReleases) against the maintenance window`,
+            used: Math.round((seconds / 60) * 10) / 10,
+            limit: Math.round((windowSeconds / 60) * 10) / 10,
+            unit: "min",
+            urn: k.urn,
+            shard,
+            seconds,
+            windowSeconds,
+        });
+    }
+    return out;
+}
+
+export const rolloutWindow = rule<{ maxWindowMinutes: number }>({
+    name: "flux-rollout-fits-window",
+    family: "flux",
+    description: "The busiest Flux shard's predicted rollout (its tenants' Kustomizations and HelmReleases at its controllers' concurrency) fits the maintenance window.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+        "Add shards (flux.shards; `platform shards plan --window 1h` prints the smallest count that fits) or give the shard controllers more concurrency and CPU (flux.controllers). Outage 2: the daily rollout overran the 1 h window until 26 shards cut it to 15 min.",
+    config: {
+        maxWindowMinutes: {
+            type: "number",
+            exclusiveMinimum: 0,
+            default: 60,
+            description: "Longest window the policy accepts, in minutes (a stack's own maintenanceWindow may only be shorter). Default 60: design.md outage 2.",
+        },
+    },
+    checkStack(resources, config, report) {
+        guarded(report, undefined, () =>
+            reportOverBudget(shardRollouts(resources, config.maxWindowMinutes), report, (b) => {
+                const r = b as RuleBudget & { seconds: number; windowSeconds: number };
+                return `${b.title}: predicted ${formatSeconds(r.seconds)}, window ${formatSeconds(r.windowSeconds)}.`;
+            }),
+        );
+    },
+    budgets(resources, config) {
+        const all = shardRollouts(resources, config.maxWindowMinutes);
+        if (all.length === 0) return [];
+        const busiest = all.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+        const { shard: _s, seconds: _x, windowSeconds: _w, ...budget } = busiest;
+        return [{ ...budget, id: "flux.rollout.busiest", title: `busiest shard's rollout (${busiest.shard} of ${all.length}) against the maintenance window` }];
+    },
+});
+
+/** The source a Flux object reads from: kind, name and namespace (its own when the ref names none). */
+function sourceRefOf(r: PolicyResource): { kind: string; name: string; namespace?: string } | undefined {
+    const ref = kindOf(r) === "HelmRelease" ? (at(r.props, "spec.chart.spec.sourceRef") ?? at(r.props, "spec.chartRef")) : at(r.props, "spec.sourceRef");
+    if (!ref) return undefined;
+    return { kind: ref.kind, name: ref.name, namespace: ref.namespace ?? namespaceOf(r) };
+}
+
+export const shardSources = rule<Record<string, never>>({
+    name: "flux-shard-sources",
+    family: "flux",
+    description: "Every sharded Flux object reads from a source of the same shard, a controller watches that shard, and a sharded HelmRelease labels its HelmChart with it.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps: `Give each shard its own GitRepository/HelmRepository carrying ${SHARD_LABEL}=<shard> (sources cannot be shared across shards), point the shard's Kustomizations and HelmReleases at them, set spec.chart.metadata.labels[${SHARD_LABEL}] on sharded HelmReleases, and run a source-, kustomize- and helm-controller per shard (Flux sharding docs). Otherwise the object is never reconciled, or reconciled by the wrong controller.`,
+    config: {},
+    checkStack(resources, _config, report) {
+        const sources = resources.filter((r) => r.type.startsWith("kubernetes:source.toolkit.fluxcd.io/"));
+        const watched = new Map<string, Set<string>>();
+        guarded(report, undefined, () => {
+            for (const c of fluxControllers(resources)) {
+                const shard = watchedShard(c.argv);
+                if (shard) watched.set(shard, new Set([...(watched.get(shard) ?? []), c.controller]));
+            }
+        });
+        const consumers = resources.filter((r) => isFlux(r, "Kustomization", "kustomize.toolkit.fluxcd.io") || isFlux(r, "HelmRelease", "helm.toolkit.fluxcd.io") || isFlux(r, "HelmChart", "source.toolkit.fluxcd.io"));
+        for (const r of consumers) {
+            guarded(report, r.urn, () => {
+                const shard = shardOf(r);
+                const ref = sourceRefOf(r);
+                const what = `${kindOf(r)} ${namespaceOf(r)}/${metaName(r)}`;
+                if (ref) {
+                    const src = sources.find((s) => kindOf(s) === ref.kind && metaName(s) === ref.name && namespaceOf(s) === ref.namespace);
+                    if (src && shardOf(src) !== shard) {
+                        report(`${what} (shard ${shard ?? "main"}) reads ${ref.kind} ${ref.namespace}/${ref.name} of shard ${shardOf(src) ?? "main"}: no single source-controller serves both.`, r.urn);
+                    } else if (!src && shard !== undefined) {
+                        report(`${what} (shard ${shard}) reads ${ref.kind} ${ref.namespace}/${ref.name}, which the stack does not declare for that shard.`, r.urn);
+                    }
+                }
+                if (shard !== undefined) {
+                    const controller = kindOf(r) === "Kustomization" ? "kustomize-controller" : kindOf(r) === "HelmRelease" ? "helm-controller" : "source-controller";
+                    if (!watched.get(shard)?.has(controller)) report(`${what} is in shard ${shard}, but no ${controller} watches ${SHARD_LABEL}=${shard}: it is never reconciled.`, r.urn);
+                    if (kindOf(r) === "HelmRelease" && at(r.props, "spec.chart") !== undefined && at(r.props, "spec.chart.metadata.labels")?.[SHARD_LABEL] !== shard) {
+                        report(`${what} is in shard ${shard} but does not label its HelmChart with it (spec.chart.metadata.labels): the main source-controller would build it.`, r.urn);
+                    }
+                }
+            });
+        }
+    },
+});
+
+/** Kinds holding tenant data that Flux's garbage collection must never delete. */
+export const TENANT_DATA_KINDS = ["Namespace", "PersistentVolumeClaim"];
+
+/**
+ * Does a Kustomization mark what it applies prune-disabled: everything (commonMetadata), or every object of
+ * each given kind through a patch without a name or selector restriction?
+ */
+export function enforcesPruneDisabled(k: PolicyResource, kinds: string[]): boolean {
+    if (at(k.props, "spec.commonMetadata.annotations")?.[PRUNE_ANNOTATION] === PRUNE_DISABLED) return true;
+    const patches: any[] = at(k.props, "spec.patches") ?? [];
+    const escaped = PRUNE_ANNOTATION.replace(/[./]/g, "\\$&");
+    const sets = new RegExp(`${escaped}["']?\\s*:\\s*["']?${PRUNE_DISABLED}|${PRUNE_ANNOTATION.replace("/", "~1")}`);
+    return kinds.every((kind) =>
+        patches.some((p) => {
+            const t = p.target ?? {};
+            return t.kind === kind && t.name === undefined && t.labelSelector === undefined && t.annotationSelector === undefined && sets.test(p.patch ?? "");
+        }),
+    );
+}
+
+export const tenantPrune = rule<{ tenantDataKinds: string[] }>({
+    name: "tenant-data-never-pruned",
+    family: "flux",
+    description: "Flux can never garbage-collect tenant data: every pruning Kustomization marks what it applies prune-disabled and orphans it on deletion; tenant namespaces and volumes carry the mark.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediationSteps: `Keep flux.tenantPruneProtection true. A Kustomization with prune: true needs deletionPolicy: Orphan and spec.commonMetadata.annotations {${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}} (or a patch adding it per kind), and tenant Namespaces and PersistentVolumeClaims carry the annotation. Outage 5: a GitOps refactor with prune: true deleted every tenant's namespaces and volumes (>100 TB).`,
+    config: {
+        tenantDataKinds: { type: "array", items: { type: "string" }, default: TENANT_DATA_KINDS, description: "Kinds of tenant data that must never be pruned." },
+    },
+    checkStack(resources, config, report) {
+        for (const k of resources.filter((r) => isFlux(r, "Kustomization", "kustomize.toolkit.fluxcd.io"))) {
+            guarded(report, k.urn, () => {
+                if (known(at(k.props, "spec.prune"), `prune of ${k.name}`) !== true) return;
+                const what = `Kustomization ${namespaceOf(k)}/${metaName(k)} (prune: true, path ${at(k.props, "spec.path") ?? "."})`;
+                if (!enforcesPruneDisabled(k, [...config.tenantDataKinds, "Kustomization"])) {
+                    report(`${what} does not mark what it applies ${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}: a refactor of its tree deletes whatever leaves it, tenant namespaces and volumes included.`, k.urn);
+                }
+                const policy = known(at(k.props, "spec.deletionPolicy"), `deletionPolicy of ${k.name}`) ?? "MirrorPrune";
+                if (policy !== "Orphan") report(`${what} has deletionPolicy ${policy}: deleting or replacing it deletes everything it applied.`, k.urn);
+            });
+        }
+        // Tenant objects registered directly (a tenant label) must carry the annotation themselves.
+        for (const r of resources.filter((x) => config.tenantDataKinds.includes(kindOf(x) ?? ""))) {
+            guarded(report, r.urn, () => {
+                if (labelsOf(r)[TENANT_LABEL] === undefined) return;
+                if (annotationsOf(r)[PRUNE_ANNOTATION] !== PRUNE_DISABLED) report(`${kindOf(r)} ${metaName(r)} of tenant ${labelsOf(r)[TENANT_LABEL]} lacks ${PRUNE_ANNOTATION}: ${PRUNE_DISABLED}.`, r.urn);
+            });
+        }
+    },
+});
+
+export const rules = [rolloutWindow, shardSources, lockdown, tenantPrune];

@@ -172,15 +172,23 @@ export function allowedArchsOf(w: PolicyResource): string[] | undefined {
     return [...archs];
 }
 
-export const multiArch = rule<{ armArchs: string[] }>({
+export const multiArch = rule<{ armArchs: string[]; multiArchRepositories: string[] }>({
     name: "multi-arch-images",
     family: "workloads",
     description: "A workload that may land on an arm64 node runs an image declared multi-arch.",
     enforcementLevel: "mandatory",
     severity: "high",
-    remediationSteps: `Either declare the image multi-arch in config (workloads.image.multiArch: true, once its manifest list has an arm64 entry; the pod template then carries ${IMAGE_MULTI_ARCH_ANNOTATION}: "true"), or pin the workload to amd64 with node affinity on ${ARCH_LABEL}. Outage 3: workers added on a Raspberry Pi 4 need arm64 images.`,
+    remediationSteps: `Either declare the image multi-arch in config (e.g. workloads.image.multiArch: true, once its manifest list has an arm64 entry; the pod template then carries ${IMAGE_MULTI_ARCH_ANNOTATION}: "true"), or pin the workload to amd64 with node affinity on ${ARCH_LABEL}. Outage 3: workers added on a Raspberry Pi 4 need arm64 images.`,
     config: {
         armArchs: { type: "array", items: { type: "string" }, default: ["arm64"], description: "Architectures that need a multi-arch image." },
+        multiArchRepositories: {
+            type: "array",
+            items: { type: "string" },
+            // Flux publishes linux/amd64, arm64 and arm/v7 controller images (fluxcd/flux2 release notes); Kubernetes
+            // project images on registry.k8s.io are built for every supported architecture (kubernetes/k8s.io image promotion).
+            default: ["ghcr.io/fluxcd/", "registry.k8s.io/"],
+            description: "Image repository prefixes known to publish multi-arch manifest lists.",
+        },
     },
     checkResource(r, config, report) {
         if (!isWorkload(r)) return;
@@ -189,9 +197,11 @@ export const multiArch = rule<{ armArchs: string[] }>({
         if (arm.length === 0) return;
         const templateAnnotations = known(at(r.props, "spec.template.metadata.annotations") ?? {}, `pod annotations of ${r.name}`);
         if (templateAnnotations[IMAGE_MULTI_ARCH_ANNOTATION] === "true") return;
-        const images = containersOf(r).map((c) => c.image).join(", ");
+        const images = containersOf(r).map((c) => known(c.image, `image of container ${c.name}`) ?? "(no image)");
+        const unknownArch = images.filter((i) => !config.multiArchRepositories.some((p) => i.startsWith(p)));
+        if (unknownArch.length === 0) return;
         report(
-            `${describe(r)} may run on ${arm.join("/")} nodes (${archs === undefined ? "no arch affinity" : `affinity allows ${archs.join(", ")}`}) but its image ${images} is not declared multi-arch (${IMAGE_MULTI_ARCH_ANNOTATION}).`,
+            `${describe(r)} may run on ${arm.join("/")} nodes (${archs === undefined ? "no arch affinity" : `affinity allows ${archs.join(", ")}`}) but its image ${unknownArch.join(", ")} is not declared multi-arch (${IMAGE_MULTI_ARCH_ANNOTATION}).`,
         );
     },
 });

@@ -1,0 +1,60 @@
+// `capacity report`: the capacity summary of a stack — each budget used / limit / % with a bar — computed
+// from the resources its program registers under mocks, with the thresholds of its policy config.
+import * as path from "node:path";
+import { formatSummary, stackBudgets, type Summary } from "../../capacity/summary";
+import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../../policies/policyConfig";
+import { policyResources } from "../../policies/resources";
+import { rulesAsPolicyInfo } from "../../policies/rules";
+import { runStackOffline } from "../../stacks/offline";
+import { EXIT, parse, type Command } from "../command";
+import { stackFileArg } from "./config";
+
+export interface CapacityReport {
+    stack: string;
+    stackFile: string;
+    policyConfigFile?: string;
+    summary: Summary;
+}
+
+/** Runs the stack under mocks (as a preview) and computes every budget its capacity rules check. */
+export async function capacityReport(stackFile: string, policyConfigFile?: string): Promise<CapacityReport> {
+    const run = await runStackOffline(stackFile, { preview: true });
+    const file = policyConfigFile ?? policyConfigFileFor(run.stack, run.config.environment);
+    const { config } = reconcilePolicyConfig(rulesAsPolicyInfo(), {}, file ? readPolicyConfigFile(file) : {}, file);
+    const properties = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.properties]));
+    return { stack: run.stack, stackFile, policyConfigFile: file, summary: stackBudgets(policyResources(run.resources, true), properties) };
+}
+
+export const capacityReportCommand: Command = {
+    words: ["capacity", "report"],
+    summary: "print a stack's capacity summary: each budget used / limit / % with a bar",
+    help: `Usage: platform capacity report (--stack <name> | --stack-file <path>) [--policy-config <file>] [--json]
+
+Runs the stack program under Pulumi's mocks (no credentials) and prints every capacity budget — Ceph
+traffic and memory per storage node, database connections, queue threads, the scheduler, nginx clients and
+open files, DNS replicas, the busiest Flux shard's rollout — as used / limit / % with a text bar. The figures
+are computed from the registered resources by the same functions the policy pack's capacity rules check, with
+the thresholds (headroom, window, …) of the stack's policy config. Exit 0, or 2 on a config error.
+
+Options:
+  --stack <name>          a shipped stack: dev, prod, homelab
+  --stack-file <path>     any stack file named Pulumi.<stack>.yaml
+  --policy-config <file>  thresholds; default policies/config/<stack>.json, else policies/config/<environment>.json
+  --json                  print the budgets as JSON (with utilisation)`,
+    async run(argv) {
+        const { values } = parse(argv, { stack: { type: "string" }, "stack-file": { type: "string" }, "policy-config": { type: "string" }, json: { type: "boolean" } });
+        if (values.help) {
+            console.log(this.help);
+            return EXIT.ok;
+        }
+        const report = await capacityReport(path.resolve(stackFileArg(values)), values["policy-config"] ? path.resolve(values["policy-config"]) : undefined);
+        if (values.json) {
+            const budgets = report.summary.budgets.map((b) => ({ ...b, utilisation: b.limit === 0 ? null : b.used / b.limit }));
+            console.log(JSON.stringify({ ...report, summary: { ...report.summary, budgets } }, null, 2));
+        } else {
+            console.log(`capacity of ${report.stack} (${path.relative(process.cwd(), report.stackFile)})\n`);
+            console.log(formatSummary(report.summary));
+        }
+        return EXIT.ok;
+    },
+};

@@ -1,0 +1,268 @@
+// Storage (outage 1: raising the MDS count pushed three 1 Gbps Ceph nodes past their NICs and stalled all I/O).
+// The storage model of capacity/storage is rebuilt from the registered Rook objects alone: the CephCluster's own
+// fields (mons, mgrs, osd_memory_target, nodes) and its capacity annotations (hardware, expected load), every
+// CephFilesystem's active MDS count and memory, every CephObjectStore's gateways and every pool's replica size.
+import {
+    STORAGE_CLIENT_NORMAL_ANNOTATION,
+    STORAGE_CLIENT_PEAK_ANNOTATION,
+    STORAGE_MDS_MBPS_ANNOTATION,
+    STORAGE_NODES_ANNOTATION,
+    STORAGE_RECOVERY_MBPS_ANNOTATION,
+    STORAGE_WRITE_FRACTION_ANNOTATION,
+} from "../../capacity/labels";
+import { decodeStorageNodes, MIN_STORAGE_BASELINE_GBPS, storageBudgets, type StorageModelInput } from "../../capacity/storage";
+import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
+import { annotation, memoryMiB, metaName, namespaceOf, ofKind } from "../k8s";
+
+const CEPH = "ceph.rook.io";
+
+/** A replicated pool as a Rook object declares it. */
+export interface CephPool {
+    owner: PolicyResource;
+    /** e.g. "CephBlockPool replicapool", "CephFilesystem tenant-config metadataPool". */
+    what: string;
+    size: number;
+    failureDomain: string;
+}
+
+/** Every replicated pool declared by CephBlockPools, CephFilesystems (metadata and data) and CephObjectStores. */
+export function cephPools(resources: PolicyResource[]): CephPool[] {
+    const out: CephPool[] = [];
+    const add = (owner: PolicyResource, what: string, pool: any) => {
+        if (pool === undefined) return;
+        const size = known(at(pool, "replicated.size"), `${what} replicated.size`);
+        if (size === undefined) return; // erasure-coded: no replica count
+        out.push({ owner, what, size: Number(size), failureDomain: known(pool.failureDomain, `${what} failureDomain`) ?? "host" });
+    };
+    for (const p of ofKind(resources, "CephBlockPool", CEPH)) add(p, `CephBlockPool ${metaName(p)}`, at(p.props, "spec"));
+    for (const f of ofKind(resources, "CephFilesystem", CEPH)) {
+        add(f, `CephFilesystem ${metaName(f)} metadataPool`, at(f.props, "spec.metadataPool"));
+        for (const [i, d] of ((known(at(f.props, "spec.dataPools"), `dataPools of ${f.name}`) ?? []) as any[]).entries()) add(f, `CephFilesystem ${metaName(f)} dataPools[${i}]`, d);
+    }
+    for (const o of ofKind(resources, "CephObjectStore", CEPH)) {
+        add(o, `CephObjectStore ${metaName(o)} metadataPool`, at(o.props, "spec.metadataPool"));
+        add(o, `CephObjectStore ${metaName(o)} dataPool`, at(o.props, "spec.dataPool"));
+    }
+    return out;
+}
+
+function numberAnnotation(r: PolicyResource, key: string): number {
+    const v = annotation(r, key);
+    if (v === undefined) throw new MissingFact(`${metaName(r)} has no ${key} annotation`);
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new MissingFact(`${metaName(r)} annotation ${key} is ${JSON.stringify(v)}, not a number`);
+    return n;
+}
+
+const gib = (q: unknown, what: string): number => {
+    const mib = memoryMiB(known(q as string | undefined, what));
+    if (mib === undefined) throw new MissingFact(`${what} is ${JSON.stringify(q)}, not a memory quantity`);
+    return mib / 1024;
+};
+
+/**
+ * The storage model's input for one CephCluster, from registered resources; `headroom` and `maxRecoveryHours`
+ * are the policy's thresholds. Throws MissingFact for absent facts, Undecided for values unknown at preview.
+ */
+export function storageInputOf(cluster: PolicyResource, resources: PolicyResource[], thresholds: { headroom: number; maxRecoveryHours: number }): StorageModelInput {
+    const encoded = annotation(cluster, STORAGE_NODES_ANNOTATION);
+    if (encoded === undefined) throw new MissingFact(`CephCluster ${metaName(cluster)} has no ${STORAGE_NODES_ANNOTATION} annotation: storage node hardware is unknown`);
+    let nodes;
+    try {
+        nodes = decodeStorageNodes(encoded);
+    } catch (e) {
+        throw new MissingFact(`CephCluster ${metaName(cluster)}: ${(e as Error).message}`);
+    }
+    const ns = namespaceOf(cluster);
+    const inCluster = (kind: string) => ofKind(resources, kind, CEPH).filter((r) => namespaceOf(r) === ns);
+    const filesystems = inCluster("CephFilesystem");
+    const activeMds = filesystems.reduce((a, f) => a + Number(known(at(f.props, "spec.metadataServer.activeCount"), `activeCount of ${f.name}`) ?? 1), 0);
+    const mdsMemoryGiB = Math.max(0, ...filesystems.map((f) => gib(at(f.props, "spec.metadataServer.resources.limits.memory") ?? "4Gi", `MDS memory limit of ${f.name}`)));
+    const rgwInstances = inCluster("CephObjectStore").reduce((a, o) => a + Number(known(at(o.props, "spec.gateway.instances"), `gateway.instances of ${o.name}`) ?? 1), 0);
+    const target = known(at(cluster.props, "spec.cephConfig.osd.osd_memory_target"), "osd_memory_target");
+    // Ceph's default osd_memory_target is 4 GiB (Ceph hardware recommendations, Memory).
+    const osdMemoryTargetGiB = target !== undefined ? Number(target) / 2 ** 30 : 4;
+    const pools = cephPools(resources.filter((r) => namespaceOf(r) === ns));
+    return {
+        nodes,
+        daemons: {
+            // Rook defaults: 3 mons, 1 mgr when the CephCluster leaves them out (Rook CephCluster CRD docs).
+            monCount: Number(known(at(cluster.props, "spec.mon.count"), "mon.count") ?? 3),
+            mgrCount: Number(known(at(cluster.props, "spec.mgr.count"), "mgr.count") ?? 1),
+            activeMds,
+            // Rook runs one standby per active MDS, hot (activeStandby) or not.
+            standbyMds: activeMds,
+            mdsMemoryGiB,
+            rgwInstances,
+            osdMemoryTargetGiB,
+            replicas: Math.max(1, ...pools.map((p) => p.size)),
+        },
+        load: {
+            normalClientMBps: numberAnnotation(cluster, STORAGE_CLIENT_NORMAL_ANNOTATION),
+            peakClientMBps: numberAnnotation(cluster, STORAGE_CLIENT_PEAK_ANNOTATION),
+            writeFraction: numberAnnotation(cluster, STORAGE_WRITE_FRACTION_ANNOTATION),
+            mdsMBpsPerActive: numberAnnotation(cluster, STORAGE_MDS_MBPS_ANNOTATION),
+            recoveryMBpsPerOsd: numberAnnotation(cluster, STORAGE_RECOVERY_MBPS_ANNOTATION),
+        },
+        headroom: thresholds.headroom,
+        maxRecoveryHours: thresholds.maxRecoveryHours,
+    };
+}
+
+interface StorageThresholds {
+    headroom: number;
+    maxRecoveryHours: number;
+    minBaselineGbps: number;
+}
+
+const THRESHOLDS = {
+    headroom: {
+        type: "number" as const,
+        exclusiveMinimum: 0,
+        maximum: 1,
+        default: 0.7,
+        description: "Fraction of a storage node's baseline bandwidth the modelled Ceph traffic may use (default 0.7: config/storage headroom).",
+    },
+    maxRecoveryHours: {
+        type: "number" as const,
+        exclusiveMinimum: 0,
+        default: 24,
+        description: "Longest acceptable time to re-replicate a failed node's data, hours (default 24: config/storage recovery.maxHours).",
+    },
+    minBaselineGbps: {
+        type: "number" as const,
+        exclusiveMinimum: 0,
+        default: MIN_STORAGE_BASELINE_GBPS,
+        description: "Least baseline bandwidth of a storage node, Gbps (Ceph hardware recommendations: at least 10 Gb/s).",
+    },
+};
+
+/** The storage budgets of one CephCluster, tied to its URN (the NIC floor at the policy's minimum). */
+export function clusterBudgets(cluster: PolicyResource, resources: PolicyResource[], t: StorageThresholds): RuleBudget[] {
+    return storageBudgets(storageInputOf(cluster, resources, t)).map((b) => ({
+        ...b,
+        ...(b.id.startsWith("storage.nic-floor.") ? { used: t.minBaselineGbps, title: b.title.replace(`${MIN_STORAGE_BASELINE_GBPS} Gbps`, `${t.minBaselineGbps} Gbps`) } : {}),
+        urn: cluster.urn,
+    }));
+}
+
+/** A storage rule over a family of budgets (by id prefix), reporting missing facts as violations. */
+function budgetRule(spec: {
+    name: string;
+    description: string;
+    remediationSteps: string;
+    severity: "high" | "critical";
+    prefixes: string[];
+    explain: (b: RuleBudget) => string;
+}) {
+    const mine = (cluster: PolicyResource, resources: PolicyResource[], t: StorageThresholds) =>
+        clusterBudgets(cluster, resources, t).filter((b) => spec.prefixes.some((p) => b.id.startsWith(p)));
+    return rule<StorageThresholds>({
+        name: spec.name,
+        family: "storage",
+        description: spec.description,
+        enforcementLevel: "mandatory",
+        severity: spec.severity,
+        remediationSteps: spec.remediationSteps,
+        config: THRESHOLDS,
+        checkStack(resources, config, report) {
+            for (const cluster of ofKind(resources, "CephCluster", CEPH)) {
+                const fail = (message: string) => report(/^cannot decide/.test(message) ? message : `${message}; the storage model cannot be checked.`, cluster.urn);
+                guarded(fail, cluster.urn, () => reportOverBudget(mine(cluster, resources, config), report, spec.explain));
+            }
+        },
+        budgets: (resources, config) => ofKind(resources, "CephCluster", CEPH).flatMap((c) => mine(c, resources, config)),
+    });
+}
+
+const node = (b: RuleBudget) => b.id.split(".").pop();
+const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+
+export const baselineBandwidth = budgetRule({
+    name: "storage-node-baseline-bandwidth",
+    description: "Every storage node has at least 10 Gbps of baseline (sustained, not burst) network bandwidth.",
+    severity: "critical",
+    remediationSteps:
+        "Use storage nodes whose sustained NIC rate (bare metal: nicGbps) or EC2 baseline (not the 'up to' burst) is at least 10 Gbps, e.g. im4gn.4xlarge (25 Gbps) instead of im4gn.xlarge (6.25 Gbps baseline, 25 burst). Outage 1: 1 Gbps storage nodes stalled all I/O for hours.",
+    prefixes: ["storage.nic-floor."],
+    explain: (b) => `storage node ${node(b)} has a baseline of ${fmt(b.limit)} Gbps, below the ${fmt(b.used)} Gbps floor (Ceph: provision at least 10 Gb/s).`,
+});
+
+export const networkHeadroom = budgetRule({
+    name: "storage-network-headroom",
+    description: "Modelled Ceph traffic (clients, replication, every active MDS, recovery of a failed node) stays within the headroom of each storage node's baseline.",
+    severity: "critical",
+    remediationSteps:
+        "Give the storage nodes more baseline bandwidth (faster NICs or larger instances), add storage nodes to spread the load, or lower the active MDS count; then re-run `platform capacity report`. Outage 1: raising the MDS count on 1 Gbps nodes pushed them past their NICs.",
+    prefixes: ["storage.network."],
+    explain: (b) => `${b.title}: ${fmt(b.used)} Gbps modelled, above ${fmt(b.limit)} Gbps (headroom × baseline).`,
+});
+
+export const nodeMemory = budgetRule({
+    name: "storage-node-memory",
+    description: "The Ceph daemons on each storage node (OSDs × osd_memory_target × 2, MDS, mons, mgrs, gateways, plus 20 %) fit its memory.",
+    severity: "high",
+    remediationSteps: "Use storage nodes with more memory, fewer OSDs per node, a smaller osd_memory_target (storage.osdMemoryTargetGiB) or smaller MDS pods (storage.filesystem.mdsMemoryGiB).",
+    prefixes: ["storage.memory."],
+    explain: (b) => `${b.title}: ${fmt(b.used)} GiB needed, the node has ${fmt(b.limit)} GiB.`,
+});
+
+export const recoveryTime = budgetRule({
+    name: "storage-recovery-time",
+    description: "A failed storage node's data is re-replicated within the accepted time.",
+    severity: "high",
+    remediationSteps:
+        "Add storage nodes (more receivers share the data), faster links, or smaller nodes; while a node's data is being re-replicated the pools run with one copy fewer, so a long recovery risks a second failure.",
+    prefixes: ["storage.recovery."],
+    explain: (b) => `${b.title}: ${fmt(b.used)} h, longer than the accepted ${fmt(b.limit)} h.`,
+});
+
+export const replicaSize = rule<{ minReplicas: number }>({
+    name: "ceph-replica-size",
+    family: "storage",
+    description: "Every replicated Ceph pool has at most as many copies as failure domains, and at least the minimum (3 outside dev).",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediationSteps:
+        "Set the pool's replicated.size to 3 (storage.blockPool/filesystem/objectStore.replicas) and run at least that many storage nodes (failure domain host), so each copy lands on its own host and one host can fail without losing data.",
+    config: {
+        minReplicas: { type: "integer", minimum: 1, default: 3, description: "Least replica size of a pool (Ceph/Rook default 3; dev may run fewer)." },
+    },
+    checkStack(resources, config, report) {
+        for (const cluster of ofKind(resources, "CephCluster", CEPH)) {
+            const ns = namespaceOf(cluster);
+            const hosts = new Set(((known(at(cluster.props, "spec.storage.nodes"), "storage.nodes") ?? []) as any[]).map((n) => n.name)).size;
+            const osds = ((at(cluster.props, "spec.storage.nodes") ?? []) as any[]).reduce((a, n) => a + (n.devices?.length ?? 1), 0);
+            for (const p of cephPools(resources.filter((r) => namespaceOf(r) === ns))) {
+                if (p.size < config.minReplicas) report(`${p.what} keeps ${p.size} cop${p.size === 1 ? "y" : "ies"}, fewer than the minimum ${config.minReplicas}.`, p.owner.urn);
+                const domains = p.failureDomain === "host" ? hosts : p.failureDomain === "osd" ? osds : undefined;
+                if (domains === undefined) report(`${p.what} uses failure domain ${p.failureDomain}, whose count the stack does not declare: cannot check size ${p.size} against it.`, p.owner.urn);
+                else if (p.size > domains) report(`${p.what} keeps ${p.size} copies on ${domains} ${p.failureDomain}${domains === 1 ? "" : "s"}: Ceph cannot place them, the pool stays degraded.`, p.owner.urn);
+            }
+        }
+    },
+});
+
+export const monQuorum = rule<{ minMons: number }>({
+    name: "ceph-mon-quorum",
+    family: "storage",
+    description: "The Ceph monitor count is odd, at least 3, and no larger than the storage nodes that host one each.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediationSteps: "Set storage.monCount to 3 (or 5 for large clusters): an even count adds no failure tolerance, fewer than 3 loses quorum with one node, and mons never share a node.",
+    config: {
+        minMons: { type: "integer", minimum: 1, default: 3, description: "Least monitor count (Rook default 3)." },
+    },
+    checkStack(resources, config, report) {
+        for (const cluster of ofKind(resources, "CephCluster", CEPH)) {
+            const count = Number(known(at(cluster.props, "spec.mon.count"), "mon.count") ?? 3);
+            const nodes = ((known(at(cluster.props, "spec.storage.nodes"), "storage.nodes") ?? []) as any[]).length;
+            const multiple = at(cluster.props, "spec.mon.allowMultiplePerNode") === true;
+            if (count % 2 === 0) report(`CephCluster ${metaName(cluster)} runs ${count} mons: an even count tolerates no more failures than ${count - 1}.`, cluster.urn);
+            if (count < config.minMons) report(`CephCluster ${metaName(cluster)} runs ${count} mon${count === 1 ? "" : "s"}, fewer than ${config.minMons}: losing one node loses quorum.`, cluster.urn);
+            if (!multiple && nodes > 0 && count > nodes) report(`CephCluster ${metaName(cluster)} runs ${count} mons on ${nodes} storage nodes, one per node: ${count - nodes} cannot be placed.`, cluster.urn);
+        }
+    },
+});
+
+export const rules = [baselineBandwidth, networkHeadroom, nodeMemory, recoveryTime, replicaSize, monQuorum];
