@@ -193,26 +193,28 @@ function csiSecrets(driver: "rbd" | "cephfs") {
     return p;
 }
 
-/** Retain: deleting a claim must not delete a tenant's or a database's data (design.md outage 5). */
-export function blockStorageClassManifest(storage: StorageConfig) {
+/** A Ceph CSI StorageClass. Retain: deleting a claim must not delete a tenant's or a database's data (design.md outage 5). */
+function cephStorageClass(name: string, driver: "rbd" | "cephfs", parameters: Record<string, string>) {
     return {
         apiVersion: "storage.k8s.io/v1" as const,
         kind: "StorageClass" as const,
-        metadata: { name: storage.blockPool.storageClass, labels: PART_OF },
-        provisioner: `${ROOK_NAMESPACE}.rbd.csi.ceph.com`,
-        parameters: {
-            // Rook's clusterID is the namespace of the CephCluster.
-            clusterID: ROOK_NAMESPACE,
-            pool: storage.blockPool.name,
-            imageFormat: "2",
-            imageFeatures: "layering",
-            "csi.storage.k8s.io/fstype": "ext4",
-            ...csiSecrets("rbd"),
-        },
+        metadata: { name, labels: PART_OF },
+        provisioner: `${ROOK_NAMESPACE}.${driver}.csi.ceph.com`,
+        // Rook's clusterID is the namespace of the CephCluster.
+        parameters: { clusterID: ROOK_NAMESPACE, ...parameters, ...csiSecrets(driver) },
         reclaimPolicy: "Retain",
         allowVolumeExpansion: true,
         volumeBindingMode: "Immediate",
     };
+}
+
+export function blockStorageClassManifest(storage: StorageConfig) {
+    return cephStorageClass(storage.blockPool.storageClass, "rbd", {
+        pool: storage.blockPool.name,
+        imageFormat: "2",
+        imageFeatures: "layering",
+        "csi.storage.k8s.io/fstype": "ext4",
+    });
 }
 
 /** The data pool Rook names `<filesystem>-<pool>`. */
@@ -242,16 +244,7 @@ export function filesystemManifest(storage: StorageConfig) {
 
 export function filesystemStorageClassManifest(storage: StorageConfig) {
     const fs = storage.filesystem;
-    return {
-        apiVersion: "storage.k8s.io/v1" as const,
-        kind: "StorageClass" as const,
-        metadata: { name: fs.storageClass, labels: PART_OF },
-        provisioner: `${ROOK_NAMESPACE}.cephfs.csi.ceph.com`,
-        parameters: { clusterID: ROOK_NAMESPACE, fsName: fs.name, pool: `${fs.name}-${FS_DATA_POOL}`, ...csiSecrets("cephfs") },
-        reclaimPolicy: "Retain",
-        allowVolumeExpansion: true,
-        volumeBindingMode: "Immediate",
-    };
+    return cephStorageClass(fs.storageClass, "cephfs", { fsName: fs.name, pool: `${fs.name}-${FS_DATA_POOL}` });
 }
 
 export function objectStoreManifest(storage: StorageConfig) {
