@@ -40,7 +40,7 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
 
     // Node pools by role and arch, and Ceph (Rook) on the storage nodes (issue 3).
     const nodePools = createNodePools(config, cluster);
-    new CephStorage("storage", { storage: config.storage, provider: cluster.provider, dependsOn: nodePools });
+    new CephStorage("storage", { storage: config.storage, provider: cluster.provider, fluxNamespace: config.flux.namespace, dependsOn: nodePools });
 
     const appNamespace = new k8s.core.v1.Namespace(
         "app-namespace",

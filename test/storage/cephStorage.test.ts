@@ -55,6 +55,7 @@ describe.each(SHIPPED_STACKS)("Ceph storage in the %s stack", (stack) => {
         expect(release.inputs.apiVersion).toBe("helm.toolkit.fluxcd.io/v2");
         expect(release.inputs.spec.chart.spec).toEqual({ chart: "rook-ceph", version: run().config.storage.rookVersion, sourceRef: { kind: "HelmRepository", name: repo.inputs.metadata.name } });
         expect(release.inputs.metadata.namespace).toBe(repo.inputs.metadata.namespace);
+        expect(release.inputs.metadata.namespace).toBe(run().config.flux.namespace);
         expect(release.inputs.spec.targetNamespace).toBe(ROOK_NAMESPACE);
         expect(release.inputs.spec.values.customHostnameLabel).toBe(STORAGE_NODE_LABEL);
         // No shard label: the platform's own releases belong to Flux's main controllers.
