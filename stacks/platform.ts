@@ -40,7 +40,7 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
 
     // Node pools by role and arch, and Ceph (Rook) on the storage nodes (issue 3).
     const nodePools = createNodePools(config, cluster);
-    new CephStorage("storage", { storage: config.storage, provider: cluster.provider, fluxNamespace: config.flux.namespace, dependsOn: nodePools });
+    const storage = new CephStorage("storage", { storage: config.storage, provider: cluster.provider, fluxNamespace: config.flux.namespace, dependsOn: nodePools });
 
     const appNamespace = new k8s.core.v1.Namespace(
         "app-namespace",
@@ -53,7 +53,8 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         environment: config.environment,
         provider: cluster.provider,
         namespace: APP_NAMESPACE,
-        objectStore: { name: config.storage.objectStore.name },
+        // The Ceph object store's name, namespace and port as storage created it (rgw); the name alone for s3.
+        objectStore: storage.objectStore ?? { name: config.storage.objectStore.name },
         dependsOn: [appNamespace],
     });
 
