@@ -13,9 +13,9 @@ import {
     STORAGE_RECOVERY_MBPS_ANNOTATION,
     STORAGE_WRITE_FRACTION_ANNOTATION,
 } from "../../capacity/labels";
-import { EC2_INSTANCE_STORE_PATH_FILTER, ROOK_NAMESPACE } from "../../components/storage/cephStorage";
+import { blockPoolManifest, cephClusterManifest, EC2_INSTANCE_STORE_PATH_FILTER, filesystemManifest, ROOK_NAMESPACE } from "../../components/storage/cephStorage";
 import { manifestOf, schemaErrors } from "../schema/validate";
-import { runStack, SHIPPED_STACKS, stackConfig, writeStackFile, type RegisteredResource, type StackRun } from "../harness";
+import { runStack, SHIPPED_STACKS, type RegisteredResource, type StackRun } from "../harness";
 
 const kindOf = (r: RegisteredResource) => r.inputs.kind as string;
 const storageParts = (run: StackRun) => run.resources.filter((r) => r.name.startsWith("storage-"));
@@ -170,21 +170,28 @@ describe("the object store", () => {
     });
 });
 
-describe("storage config variants", () => {
-    it("raises the MDS count on the registered CephFilesystem and in the node memory it costs", async () => {
-        const config = stackConfig("homelab");
-        config["media-platform:storage"].filesystem.activeMds = 3;
-        const run = await runStack(writeStackFile("homelab", config));
-        expect(one(run, "CephFilesystem").inputs.spec.metadataServer.activeCount).toBe(3);
-        expect(storageModel(storageModelInput(run.config.storage)).nodes[0].daemons.mds).toBe(2);
+describe("storage config variants (manifests built directly)", () => {
+    const homelab = () => runs.homelab!.config.storage;
+
+    it("raises the MDS count on the CephFilesystem and in the node memory it costs", () => {
+        // homelab: 2 active + 2 standby over 3 nodes (2 per node); 4 + 4 puts 3 on a node.
+        const storage = { ...homelab(), filesystem: { ...homelab().filesystem, activeMds: 4 } };
+        expect(filesystemManifest(storage).spec.metadataServer.activeCount).toBe(4);
+        expect(storageModel(storageModelInput(storage)).nodes[0].daemons.mds).toBe(3);
+        expect(storageModel(storageModelInput(storage)).nodes[0].memoryGiB).toBeGreaterThan(storageModel(storageModelInput(homelab())).nodes[0].memoryGiB);
     });
 
-    it("uses multus networks when configured", async () => {
-        const config = stackConfig("homelab");
-        config["media-platform:storage"].network = { provider: "multus", publicNetwork: "rook-ceph/public-net", clusterNetwork: "rook-ceph/cluster-net" };
-        const run = await runStack(writeStackFile("homelab", config));
-        const cluster = one(run, "CephCluster").inputs;
+    it("uses multus networks when configured", () => {
+        const storage = { ...homelab(), network: { provider: "multus" as const, publicNetwork: "rook-ceph/public-net", clusterNetwork: "rook-ceph/cluster-net" } };
+        const cluster = cephClusterManifest(storage, storageModel(storageModelInput(storage)));
         expect(cluster.spec.network).toEqual({ provider: "multus", selectors: { public: "rook-ceph/public-net", cluster: "rook-ceph/cluster-net" } });
-        expect(schemaErrors(manifestOf(cluster))).toEqual([]);
+        expect(schemaErrors(cluster)).toEqual([]);
+    });
+
+    it("keeps a single-copy dev pool valid by telling Rook one copy is meant", () => {
+        const storage = { ...homelab(), blockPool: { ...homelab().blockPool, replicas: 1 } };
+        const pool = blockPoolManifest(storage);
+        expect(pool.spec.replicated).toEqual({ size: 1, requireSafeReplicaSize: false });
+        expect(schemaErrors(pool)).toEqual([]);
     });
 });
