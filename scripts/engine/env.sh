@@ -1,0 +1,18 @@
+# shellcheck shell=bash
+# Source me:  source scripts/engine/env.sh
+# Builds the pinned Pulumi engine if needed (scripts/engine/build.sh) and puts it first on PATH,
+# with the engine's update check and plugin downloads turned off.
+_mp_engine_out=$("$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/build.sh") || {
+  echo "scripts/engine/env.sh: the Pulumi engine is not available (see the messages above)" >&2
+  unset _mp_engine_out
+  return 1 2>/dev/null || exit 1
+}
+MEDIA_PLATFORM_ENGINE_BIN=${_mp_engine_out##*$'\n'}
+unset _mp_engine_out
+case ":$PATH:" in
+  *":$MEDIA_PLATFORM_ENGINE_BIN:"*) ;;
+  *) PATH="$MEDIA_PLATFORM_ENGINE_BIN:$PATH" ;;
+esac
+export PATH MEDIA_PLATFORM_ENGINE_BIN
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
