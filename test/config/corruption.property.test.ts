@@ -36,9 +36,13 @@ function corruptions(stack: string): fc.Arbitrary<Corruption> {
     const mine = Object.fromEntries(Object.entries(base).filter(([k]) => k.startsWith("media-platform:"))) as Record<string, Json>;
     const all = locations(mine as Json);
     const objects = all.filter(([, v]) => v !== null && typeof v === "object" && !Array.isArray(v));
+    // Sets a value at a path; when an earlier corruption already replaced a parent, that one stands.
     const set = (c: Record<string, any>, p: (string | number)[], v: unknown) => {
         let o = c;
-        for (const k of p.slice(0, -1)) o = o[k];
+        for (const k of p.slice(0, -1)) {
+            o = o?.[k];
+            if (o === null || typeof o !== "object") return;
+        }
         o[p[p.length - 1]] = v;
     };
     const retype = fc
