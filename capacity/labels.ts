@@ -56,6 +56,27 @@ export const STORAGE_HEADROOM_ANNOTATION = capacityKey("storage-headroom");
 /** On the CephCluster: longest acceptable time to re-replicate a failed node's data, hours. */
 export const STORAGE_MAX_RECOVERY_HOURS_ANNOTATION = capacityKey("storage-max-recovery-hours");
 
+// ── Data, workloads and edge (issue 8) ──────────────────────────────────────────────────────────────
+/** On pod templates of the app image: "true" when config declares the image multi-arch (amd64 + arm64); arm64 affinity needs it. */
+export const IMAGE_MULTI_ARCH_ANNOTATION = capacityKey("image-multi-arch");
+/** On Sidekiq Deployments (workers and scheduler): JSON [{name, jobsPerSecond, meanJobSeconds}] of every queue's peak load. */
+export const QUEUE_LOAD_ANNOTATION = capacityKey("queue-load");
+/** On Sidekiq Deployments: the busy fraction a worker thread may reach (capacity/queues threadsNeeded). */
+export const UTILISATION_CEILING_ANNOTATION = capacityKey("utilisation-ceiling");
+/** On the CloudNativePG Pooler: user/database pairs that each get default_pool_size server connections. */
+export const USER_DATABASE_PAIRS_ANNOTATION = capacityKey("user-database-pairs");
+/** On the Redis cache Deployment: "true" — replacing or restarting it empties the cache (warm it: README). */
+export const EMPTIES_ON_REPLACE_ANNOTATION = capacityKey("empties-on-replace");
+/** On the nginx proxy Deployment: expected peak of concurrent clients across all proxy pods. */
+export const PEAK_CLIENTS_ANNOTATION = capacityKey("peak-clients");
+/** On the nginx proxy Deployment: multiplier on the peak that capacity covers. */
+export const PROXY_HEADROOM_ANNOTATION = capacityKey("proxy-headroom");
+/** On the DNS autoscaler ConfigMap: schedulable nodes and cores the stack declares (capacity/dns dnsReplicas). */
+export const CLUSTER_NODES_ANNOTATION = capacityKey("cluster-nodes");
+export const CLUSTER_CORES_ANNOTATION = capacityKey("cluster-cores");
+/** On pod templates: hash of the config file they mount, so a config change rolls the pods. */
+export const CONFIG_HASH_ANNOTATION = "media-platform.io/config-hash";
+
 // ── Flux shards and tenants (issue 7) ───────────────────────────────────────────────────────────────
 /** The tenant's plan, on its Namespace. */
 export const PLAN_LABEL = "media-platform.io/plan";

@@ -53,6 +53,12 @@ export function crossSectionProblems(cfg: PlatformConfig): ConfigProblem[] {
     for (const [name, idx] of duplicates(cfg.workloads.workers.map((w) => w.name))) {
         for (const i of idx.slice(1)) add(`workloads.workers[${i}].name`, `expected a unique worker name, got ${renderValue(name)}`);
     }
+    // An amd64-only image cannot start on an arm64 node (exec format error): only a multi-arch image may go there.
+    if (!cfg.workloads.image.multiArch) {
+        cfg.workloads.workers.forEach((w, i) => {
+            if (w.archs.includes("arm64")) add(`workloads.workers[${i}].archs`, `expected only "amd64" unless workloads.image.multiArch is true, got ${JSON.stringify(w.archs)}`);
+        });
+    }
 
     if (cfg.edge.dns.min > cfg.edge.dns.max) add("edge.dns.min", `expected min ≤ max (${cfg.edge.dns.max}), got ${cfg.edge.dns.min}`);
 

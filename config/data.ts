@@ -1,6 +1,6 @@
 // Postgres (CloudNativePG) behind PgBouncer, and Redis split into a cache tier and a queue tier.
 import { z } from "zod";
-import { expecting, int, num, oneOf } from "./fields";
+import { expecting, fraction, image, int, num, oneOf } from "./fields";
 
 export const postgresSchema = z.strictObject({
     /** Postgres instances (1 primary + replicas). Default 2. */
@@ -11,10 +11,14 @@ export const postgresSchema = z.strictObject({
     maxConnections: int({ min: 10 }),
     /** superuser_reserved_connections. Default 3 (Postgres default). */
     reservedConnections: int({ min: 0 }).default(3),
-    /** Memory limit per instance in GiB. */
+    /** Memory request and limit per instance in GiB. */
     memoryGiB: num({ gt: 0 }),
-    /** CloudNativePG operator chart version, installed through Flux. Default 0.26.0 (operator 1.27). */
-    operatorChartVersion: expecting(z.string().regex(/^\d+\.\d+\.\d+$/), "a chart version such as 0.26.0").default("0.26.0"),
+    /** CPU request per instance in cores. Default 1. */
+    cpu: num({ gt: 0 }).default(1),
+    /** Database and owner role the app uses. Default mastodon. */
+    database: expecting(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/), "a Postgres identifier such as mastodon").default("mastodon"),
+    /** CloudNativePG operator chart version, installed through Flux. Default 0.29.0 (operator 1.30.0, the CRDs in ../shared/crds; cloudnative-pg.io/charts index.yaml). */
+    operatorChartVersion: expecting(z.string().regex(/^\d+\.\d+\.\d+$/), "a chart version such as 0.29.0").default("0.29.0"),
 });
 
 export const poolerSchema = z.strictObject({
@@ -22,29 +26,37 @@ export const poolerSchema = z.strictObject({
     instances: int({ min: 1 }).default(2),
     /** Pool mode; transaction needs prepared statements off. Default transaction. */
     poolMode: oneOf(["transaction", "session"] as const).default("transaction"),
-    /** default_pool_size: server connections per user/database pair. */
+    /** default_pool_size: server connections per user/database pair, per PgBouncer pod. */
     defaultPoolSize: int({ min: 1 }),
-    /** max_client_conn: client connections PgBouncer accepts. */
+    /** max_client_conn: client connections each PgBouncer pod accepts. */
     maxClientConn: int({ min: 1 }),
+    /** User/database pairs that get a pool of their own. Default 1 (the app connects as one role to one database). */
+    userDatabasePairs: int({ min: 1 }).default(1),
 });
 
 const redisTier = {
-    /** Memory limit per Redis pod in MiB; maxmemory is set below it. */
+    /** Memory request and limit per Redis pod in MiB; maxmemory is a fraction of it. */
     memoryMiB: int({ min: 64 }),
 };
 
 export const redisSchema = z.strictObject({
+    /** Redis image (both tiers). Default docker.io/library/redis:7.4.2, a multi-arch manifest list. */
+    image: image().default({ repository: "docker.io/library/redis", tag: "7.4.2", multiArch: true }),
     /** Cache tier: maxmemory with LRU eviction, no persistence (replacing it empties it). */
     cache: z.strictObject({
         ...redisTier,
         /** Eviction policy. Default allkeys-lru. */
         maxmemoryPolicy: oneOf(["allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"] as const).default("allkeys-lru"),
+        /** maxmemory as a fraction of the memory limit. Default 0.75 (ElastiCache reserves 25 % of a node's memory for overhead: reserved-memory-percent). */
+        maxmemoryFraction: fraction().default(0.75),
     }),
     /** Queue tier: AOF persistence, noeviction. */
     queue: z.strictObject({
         ...redisTier,
         /** Persistent volume for the AOF in GiB. */
         storageGiB: num({ min: 1 }),
+        /** maxmemory as a fraction of the memory limit. Default 0.5 (Redis admin guide: an AOF rewrite's fork can use up to 2× the memory in use). */
+        maxmemoryFraction: fraction().default(0.5),
     }),
 });
 

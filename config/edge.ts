@@ -1,6 +1,6 @@
 // The edge: nginx reverse proxy sized from the expected peak, and DNS that scales with the cluster.
 import { z } from "zod";
-import { bool, int, num } from "./fields";
+import { bool, expecting, image, int, num, oneOf } from "./fields";
 
 export const edgeSchema = z.strictObject({
     proxy: z.strictObject({
@@ -12,6 +12,14 @@ export const edgeSchema = z.strictObject({
         headroom: num({ min: 1 }).default(1.25),
         /** worker_processes per pod. Default 2. */
         workerProcesses: int({ min: 1 }).default(2),
+        /** nginx image. Default docker.io/library/nginx:1.28.0 (stable line; the official image is multi-arch). */
+        image: image().default({ repository: "docker.io/library/nginx", tag: "1.28.0", multiArch: true }),
+        /** Memory request and limit per pod in MiB. Default 256. */
+        memoryMiB: int({ min: 32 }).default(256),
+        /** CPU request per pod in cores. Default 0.5. */
+        cpu: num({ gt: 0 }).default(0.5),
+        /** How the proxy is exposed. Default LoadBalancer. */
+        serviceType: oneOf(["ClusterIP", "NodePort", "LoadBalancer"] as const).default("LoadBalancer"),
     }),
     dns: z
         .strictObject({
@@ -25,6 +33,10 @@ export const edgeSchema = z.strictObject({
             max: int({ min: 1 }).default(20),
             /** Keep ≥ 2 replicas when there is more than one node. Default true. */
             preventSinglePointFailure: bool().default(true),
+            /** The DNS Deployment the autoscaler scales, in kube-system. Default coredns (kubeadm, EKS, k3s). */
+            deployment: expecting(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/), "a Deployment name such as coredns").default("coredns"),
+            /** Autoscaler image. Default registry.k8s.io/cpa/cluster-proportional-autoscaler:v1.10.3 (latest upstream tag, 2026-01). */
+            image: image().default({ repository: "registry.k8s.io/cpa/cluster-proportional-autoscaler", tag: "v1.10.3", multiArch: true }),
         })
         .prefault({}),
 });

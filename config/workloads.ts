@@ -23,7 +23,7 @@ export const workerSchema = z.strictObject({
     name: dnsLabel(),
     /** Pods. */
     replicas: int({ min: 1 }),
-    /** Threads per process (Sidekiq -c); each needs a database connection. */
+    /** Threads of its one process per pod (Sidekiq -c); each needs a database connection. */
     threads: int({ min: 1 }),
     /** Queues this group serves, in priority order; must not include the scheduler queue. */
     queues: listOf(dnsLabel()),
@@ -47,7 +47,9 @@ export const workloadsSchema = z.strictObject({
     /** Streaming tier. */
     streaming: z.strictObject({
         replicas: int({ min: 1 }),
-        /** Processes per pod. Default 1. */
+        /** Streaming image, when it is not the app image (Mastodon ≥ 4.3 ships ghcr.io/mastodon/mastodon-streaming). Default: the app image. */
+        image: image().optional(),
+        /** Processes per pod, each its own container and port (Mastodon's streaming server runs one process). Default 1. */
         processes: int({ min: 1 }).default(1),
         /** DB_POOL per process. Default 10 (Mastodon default). */
         dbPool: int({ min: 1 }).default(10),

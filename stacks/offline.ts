@@ -23,6 +23,8 @@ export interface RegisteredResource {
     protect: boolean;
     retainOnDelete: boolean;
     deleteBeforeReplace: boolean;
+    /** Property paths whose change forces a replacement. */
+    replaceOnChanges?: string[];
     ignoreChanges: string[];
     additionalSecretOutputs: string[];
     aliases: string[];
@@ -171,6 +173,7 @@ function captureRegistrations(into: RegisteredResource[]): void {
                     protect: req.getProtect() ?? false,
                     retainOnDelete: req.getRetainondelete() ?? false,
                     deleteBeforeReplace: req.getDeletebeforereplace(),
+                    replaceOnChanges: req.getReplaceonchangesList(),
                     ignoreChanges: req.getIgnorechangesList(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     aliases: req.getAliasurnsList(),

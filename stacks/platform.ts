@@ -7,6 +7,12 @@ import { createNodePools } from "../components/compute/nodePool";
 import { CephStorage } from "../components/storage/cephStorage";
 import type { MediaAppInterface } from "../components/media/appInterface";
 import { MediaStorage } from "../components/media/mediaStorage";
+import { clusterSizeOf, tierRolesOf } from "../capacity/app";
+import { Postgres } from "../components/data/postgres";
+import { RedisTiers } from "../components/data/redis";
+import { AppWorkloads } from "../components/workloads/appWorkloads";
+import { EdgeProxy } from "../components/edge/proxy";
+import { DnsAutoscaler } from "../components/edge/dnsAutoscaler";
 import { FluxShards } from "../components/flux";
 import { loadStackTenants, shardLoadsOf } from "../tenants/plan";
 
@@ -57,6 +63,42 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         objectStore: storage.objectStore ?? { name: config.storage.objectStore.name },
         dependsOn: [appNamespace],
     });
+
+    // Data, app tiers and edge (issue 8): each tier on the role capacity/ places it on.
+    const roles = tierRolesOf(config);
+    const storageClass = config.storage.blockPool.storageClass;
+    const postgres = new Postgres("postgres", {
+        data: config.data,
+        namespace: APP_NAMESPACE,
+        storageClass,
+        role: roles.data,
+        fluxNamespace: config.flux.namespace,
+        provider: cluster.provider,
+        dependsOn: [appNamespace],
+    });
+    const redis = new RedisTiers("redis", { redis: config.data.redis, namespace: APP_NAMESPACE, storageClass, role: roles.data, provider: cluster.provider, dependsOn: [appNamespace] });
+    const app = new AppWorkloads("app", {
+        workloads: config.workloads,
+        namespace: APP_NAMESPACE,
+        postgres: postgres.connection,
+        redis: redis.endpoints,
+        webRole: roles.web,
+        workersRole: roles.workers,
+        media: media.app,
+        provider: cluster.provider,
+        dependsOn: [appNamespace],
+    });
+    new EdgeProxy("proxy", {
+        proxy: config.edge.proxy,
+        namespace: APP_NAMESPACE,
+        web: app.endpoints.web,
+        streaming: app.endpoints.streaming,
+        role: roles.web,
+        priorityClassName: app.endpoints.servingPriorityClass,
+        provider: cluster.provider,
+        dependsOn: [appNamespace, ...app.priorityClasses],
+    });
+    new DnsAutoscaler("dns-autoscaler", { dns: config.edge.dns, clusterSize: clusterSizeOf(config), provider: cluster.provider });
 
     // Flux shards for the tenant tree, annotated with each shard's predicted rollout (issue 7).
     new FluxShards("flux", { flux: config.flux, shardLoads: shardLoadsOf(tenants.plan), windowSeconds: tenants.plan.windowSeconds }, k8sOpts);

@@ -1,0 +1,104 @@
+// Memory on the nodes the app tiers land on (design.md outage 3: Redis and 160 Sidekiq threads ran out of
+// RAM on one host), the role a tier is placed on, and the memory settings derived from a pod's limit.
+import type { Budget } from "./budget";
+import type { Arch } from "./instances";
+
+/** Nodes of one kind: `count` nodes of one role and arch with the same memory. */
+export interface NodeGroup {
+    pool: string;
+    role: string;
+    arch: Arch;
+    memoryGiB: number;
+    cpu: number;
+    count: number;
+    /** Tainted so only its role schedules there. */
+    dedicated: boolean;
+}
+
+/** Pods of one workload: where they may go and the memory each requests (request = limit). */
+export interface PodGroup {
+    name: string;
+    replicas: number;
+    memoryMiB: number;
+    /** Node role they are pinned to; undefined: any node that is not dedicated to a role. */
+    role: string | undefined;
+    /** Architectures their node affinity allows. */
+    archs: Arch[];
+}
+
+/**
+ * The role a tier lands on: its own role when a pool has it, else "general" when a pool has that, else
+ * undefined (no role selector: any node not dedicated to another role).
+ */
+export function placementRole(wanted: string, rolesPresent: Iterable<string>): string | undefined {
+    const roles = new Set(rolesPresent);
+    if (roles.has(wanted)) return wanted;
+    if (roles.has("general")) return "general";
+    return undefined;
+}
+
+/**
+ * Memory a node leaves to pods: GKE's documented kubelet reservation (25 % of the first 4 GiB, 20 % of
+ * the next 4, 10 % of the next 8, 6 % of the next 112, 2 % above 128 GiB) and the 100 MiB hard-eviction
+ * threshold (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes). EKS reserves less on
+ * large nodes, so this errs on the safe side.
+ */
+export function allocatableMemoryGiB(nodeGiB: number): number {
+    const tiers: [number, number][] = [
+        [4, 0.25],
+        [4, 0.2],
+        [8, 0.1],
+        [112, 0.06],
+        [Infinity, 0.02],
+    ];
+    let rest = nodeGiB;
+    let reserved = 0;
+    for (const [size, rate] of tiers) {
+        const slice = Math.min(rest, size);
+        reserved += slice * rate;
+        rest -= slice;
+        if (rest <= 0) break;
+    }
+    return Math.max(0, nodeGiB - reserved - 100 / 1024);
+}
+
+/** Bytes for Redis `maxmemory`: a fraction of the pod's memory limit, the rest left for overhead. */
+export const redisMaxmemoryBytes = (memoryMiB: number, fraction: number): number => Math.floor(memoryMiB * 1024 * 1024 * fraction);
+
+/** Postgres shared_buffers in MiB: 25 % of the instance's memory (PostgreSQL docs, "Resource Consumption"). */
+export const postgresSharedBuffersMiB = (memoryGiB: number): number => Math.floor(memoryGiB * 1024 * 0.25);
+
+const archSets: Arch[][] = [["amd64"], ["arm64"], ["amd64", "arm64"]];
+
+/**
+ * Memory budgets per node role. For every set of architectures A, the pods that can only run on A must
+ * fit the allocatable memory of that role's nodes of A (a pod pinned to arm64 cannot use amd64 memory).
+ * Checking every such set is what makes a split possible at all (Hall's condition for the fluid split);
+ * it does not bin-pack individual nodes.
+ */
+export function memoryBudgets(pods: PodGroup[], nodes: NodeGroup[]): Budget[] {
+    const out: Budget[] = [];
+    const key = (role: string | undefined) => role ?? "(any role)";
+    const roles = [...new Set(pods.filter((p) => p.replicas > 0).map((p) => key(p.role)))];
+    for (const role of roles) {
+        const mine = pods.filter((p) => key(p.role) === role);
+        const eligible = nodes.filter((n) => (role === key(undefined) ? !n.dedicated : n.role === role));
+        const pinnedTo = (set: Arch[]) => mine.filter((p) => p.archs.every((a) => set.includes(a)));
+        for (const set of archSets) {
+            const pinned = pinnedTo(set);
+            if (pinned.length === 0) continue;
+            // A wider set with the same pods as a narrower one only adds nodes: the narrower budget is the binding one.
+            if (set.length > 1 && set.some((a) => pinnedTo([a]).length === pinned.length)) continue;
+            const usedGiB = pinned.reduce((a, p) => a + (p.replicas * p.memoryMiB) / 1024, 0);
+            const limitGiB = eligible.filter((n) => set.includes(n.arch)).reduce((a, n) => a + n.count * allocatableMemoryGiB(n.memoryGiB), 0);
+            out.push({
+                id: `memory.${role === key(undefined) ? "any" : role}.${set.join("+")}`,
+                title: `memory requested by ${pinned.map((p) => p.name).join(", ")} against allocatable memory of ${role} nodes (${set.join(" + ")})`,
+                used: Math.round(usedGiB * 100) / 100,
+                limit: Math.round(limitGiB * 100) / 100,
+                unit: "GiB",
+            });
+        }
+    }
+    return out;
+}

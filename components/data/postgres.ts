@@ -1,0 +1,189 @@
+// Postgres on CloudNativePG behind its PgBouncer Pooler; the operator itself comes from a Flux HelmRelease.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { DataConfig } from "../../config/data";
+import { pgbouncerParameters } from "../../capacity/connections";
+import { USER_DATABASE_PAIRS_ANNOTATION } from "../../capacity/labels";
+import { postgresSharedBuffersMiB } from "../../capacity/memory";
+import { placement, tierLabels, awayFromTiers } from "../workloads/scheduling";
+
+/** Namespace the CloudNativePG operator is installed into. */
+export const CNPG_NAMESPACE = "cnpg-system";
+/** CloudNativePG's chart repository (github.com/cloudnative-pg/charts). */
+export const CNPG_CHART_REPOSITORY = "https://cloudnative-pg.github.io/charts";
+/** Postgres port, as the Pooler's Service exposes it. */
+export const POSTGRES_PORT = 5432;
+
+export interface PostgresArgs {
+    /** Postgres and PgBouncer config (instances, storage, max_connections, pool sizes). */
+    data: Pick<DataConfig, "postgres" | "pooler">;
+    /** Namespace of the Cluster and Pooler (the app's, so pods can read the generated credentials Secret). */
+    namespace: string;
+    /** StorageClass of the Ceph block pool (storage.blockPool.storageClass). */
+    storageClass: string;
+    /** Node role Postgres lands on (capacity/memory placementRole); undefined: any non-dedicated node. */
+    role: string | undefined;
+    /** Namespace Flux was bootstrapped into, where the operator's HelmRepository and HelmRelease go. Default flux-system. */
+    fluxNamespace?: string;
+    /** Kubernetes provider. */
+    provider: k8s.Provider;
+    /** Resources that must exist first (the namespace). Default none. */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** How the app reaches Postgres: always through PgBouncer. */
+export interface PostgresConnection {
+    /** The Pooler's Service host. */
+    host: string;
+    port: number;
+    database: string;
+    /** Secret CloudNativePG generates for the owner role (keys username, password). */
+    credentialsSecret: string;
+    poolMode: "transaction" | "session";
+}
+
+/** Names of the objects, from the component name (the Cluster takes it; the Pooler must differ from it). */
+export const postgresNames = (name: string) => ({ cluster: name, pooler: `${name}-pooler-rw`, appSecret: `${name}-app` });
+
+/** The CloudNativePG Cluster, its PgBouncer Pooler, and the operator's HelmRepository/HelmRelease. */
+export class Postgres extends pulumi.ComponentResource {
+    readonly connection: PostgresConnection;
+
+    constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("media-platform:data:Postgres", name, {}, opts);
+        this.connection = createPostgres(name, args, this);
+        this.registerOutputs({ connection: this.connection });
+    }
+}
+
+export function postgresClusterSpec(args: Pick<PostgresArgs, "data" | "storageClass" | "role">) {
+    const pg = args.data.postgres;
+    return {
+        instances: pg.instances,
+        primaryUpdateStrategy: "unsupervised",
+        storage: { size: `${pg.storageGiB}Gi`, storageClass: args.storageClass },
+        postgresql: {
+            parameters: {
+                max_connections: String(pg.maxConnections),
+                superuser_reserved_connections: String(pg.reservedConnections),
+                shared_buffers: `${postgresSharedBuffersMiB(pg.memoryGiB)}MB`,
+            },
+        },
+        bootstrap: { initdb: { database: pg.database, owner: pg.database } },
+        resources: {
+            requests: { memory: `${Math.round(pg.memoryGiB * 1024)}Mi`, cpu: `${Math.round(pg.cpu * 1000)}m` },
+            limits: { memory: `${Math.round(pg.memoryGiB * 1024)}Mi` },
+        },
+        affinity: {
+            ...placementForCnpg(args.role),
+            enablePodAntiAffinity: true,
+            topologyKey: "kubernetes.io/hostname",
+            // Never beside queue workers: they compete for the same RAM (design.md outage 3).
+            additionalPodAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [awayFromTiers(["workers", "scheduler"])] },
+        },
+        enablePDB: true,
+    };
+}
+
+/** CloudNativePG takes nodeSelector and tolerations under spec.affinity; its images are multi-arch. */
+function placementForCnpg(role: string | undefined) {
+    const { nodeSelector, tolerations } = placement(role, ["amd64", "arm64"]);
+    return { ...(nodeSelector ? { nodeSelector } : {}), ...(tolerations ? { tolerations } : {}) };
+}
+
+export function cnpgRepositoryManifest(fluxNamespace: string) {
+    return {
+        apiVersion: "source.toolkit.fluxcd.io/v1",
+        kind: "HelmRepository",
+        metadata: { name: "cloudnative-pg", namespace: fluxNamespace },
+        spec: { url: CNPG_CHART_REPOSITORY, interval: "24h" },
+    };
+}
+
+/** The CloudNativePG operator chart through Flux; Pulumi waits for it (and its CRDs) before the Cluster. */
+export function cnpgOperatorManifest(chartVersion: string, fluxNamespace: string) {
+    return {
+        apiVersion: "helm.toolkit.fluxcd.io/v2",
+        kind: "HelmRelease",
+        metadata: { name: "cloudnative-pg", namespace: fluxNamespace, annotations: { "pulumi.com/waitFor": "condition=Ready" } },
+        spec: {
+            interval: "1h",
+            releaseName: "cloudnative-pg",
+            targetNamespace: CNPG_NAMESPACE,
+            // The helm-controller's own account: the tenants' lockdown (--default-service-account) must not
+            // leave the platform's operators without rights (as for Rook in components/storage).
+            serviceAccountName: "helm-controller",
+            chart: { spec: { chart: "cloudnative-pg", version: chartVersion, sourceRef: { kind: "HelmRepository", name: "cloudnative-pg" } } },
+            // The chart carries the CRDs; upgrades must update them too.
+            install: { createNamespace: true, crds: "CreateReplace", remediation: { retries: 3 } },
+            upgrade: { crds: "CreateReplace", remediation: { retries: 3 } },
+        },
+    };
+}
+
+function createPostgres(name: string, args: PostgresArgs, parent: pulumi.ComponentResource): PostgresConnection {
+    const opts = { parent, provider: args.provider };
+    const names = postgresNames(name);
+    const pg = args.data.postgres;
+    const pooler = args.data.pooler;
+
+    const fluxNamespace = args.fluxNamespace ?? "flux-system";
+    const repository = new k8s.apiextensions.CustomResource(`${name}-operator-repository`, cnpgRepositoryManifest(fluxNamespace), opts);
+    const operator = new k8s.apiextensions.CustomResource(`${name}-operator`, cnpgOperatorManifest(pg.operatorChartVersion, fluxNamespace), {
+        ...opts,
+        dependsOn: [repository],
+    });
+
+    const after = [operator, ...(args.dependsOn ?? [])];
+    const cluster = new k8s.apiextensions.CustomResource(
+        `${name}-cluster`,
+        {
+            apiVersion: "postgresql.cnpg.io/v1",
+            kind: "Cluster",
+            metadata: { name: names.cluster, namespace: args.namespace, labels: tierLabels(names.cluster, "postgres") },
+            spec: postgresClusterSpec(args),
+        },
+        // The database holds every account and post: a refactor must never delete it.
+        { ...opts, dependsOn: after, protect: true, retainOnDelete: true },
+    );
+
+    new k8s.apiextensions.CustomResource(
+        `${name}-pooler`,
+        {
+            apiVersion: "postgresql.cnpg.io/v1",
+            kind: "Pooler",
+            metadata: {
+                name: names.pooler,
+                namespace: args.namespace,
+                labels: tierLabels(names.pooler, "pgbouncer"),
+                annotations: { [USER_DATABASE_PAIRS_ANNOTATION]: String(pooler.userDatabasePairs) },
+            },
+            spec: {
+                cluster: { name: names.cluster },
+                instances: pooler.instances,
+                type: "rw",
+                pgbouncer: { poolMode: pooler.poolMode, parameters: pgbouncerParameters(pooler) },
+            },
+        },
+        { ...opts, dependsOn: [cluster] },
+    );
+
+    if (pooler.instances > 1) {
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-pooler-pdb`,
+            {
+                metadata: { name: names.pooler, namespace: args.namespace, labels: tierLabels(names.pooler, "pgbouncer") },
+                spec: { maxUnavailable: 1, selector: { matchLabels: { "cnpg.io/poolerName": names.pooler } } },
+            },
+            { ...opts, dependsOn: after },
+        );
+    }
+
+    return {
+        host: `${names.pooler}.${args.namespace}.svc.cluster.local`,
+        port: POSTGRES_PORT,
+        database: pg.database,
+        credentialsSecret: names.appSecret,
+        poolMode: pooler.poolMode,
+    };
+}

@@ -1,0 +1,63 @@
+// Postgres on CloudNativePG behind PgBouncer, and the operator through Flux, as the stacks register them.
+import { connectionBudgets } from "../../capacity/connections";
+import { connectionTiersOf, poolerSizeOf, postgresSizeOf } from "../../capacity/app";
+import { runStack, type StackRun } from "../harness";
+import { connectionTiersFrom, databaseFrom, object } from "../workloads/read";
+
+let prod: StackRun;
+let homelab: StackRun;
+beforeAll(async () => {
+    prod = await runStack("prod");
+    homelab = await runStack("homelab");
+});
+
+describe("Postgres (CloudNativePG)", () => {
+    it("declares instances, Ceph block storage and an explicit max_connections", () => {
+        const spec = object(prod, "Cluster", "postgres").spec;
+        expect(spec.instances).toBe(3);
+        expect(spec.storage).toEqual({ size: "500Gi", storageClass: prod.config.storage.blockPool.storageClass });
+        expect(spec.postgresql.parameters).toMatchObject({ max_connections: "400", superuser_reserved_connections: "3", shared_buffers: "8192MB" });
+        expect(spec.resources.requests.memory).toBe(spec.resources.limits.memory);
+    });
+
+    it("is protected and retained: a refactor can never delete the database", () => {
+        const cluster = prod.one("postgres-cluster");
+        expect(cluster.protect).toBe(true);
+        expect(cluster.retainOnDelete).toBe(true);
+    });
+
+    it("runs on the data nodes, tolerating their taint, never beside queue workers", () => {
+        const affinity = object(homelab, "Cluster", "postgres").spec.affinity;
+        expect(affinity.nodeSelector).toEqual({ "media-platform.io/role": "data" });
+        expect(affinity.tolerations).toEqual([{ key: "media-platform.io/dedicated", operator: "Equal", value: "data", effect: "NoSchedule" }]);
+        const away = affinity.additionalPodAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
+        expect(away.labelSelector.matchExpressions[0]).toEqual({ key: "media-platform.io/tier", operator: "In", values: ["workers", "scheduler"] });
+    });
+
+    it("puts PgBouncer in transaction mode with the configured pool sizes, and a PDB across its pods", () => {
+        const spec = object(prod, "Pooler", "postgres-pooler-rw").spec;
+        expect(spec).toMatchObject({ cluster: { name: "postgres" }, instances: 3, type: "rw" });
+        expect(spec.pgbouncer).toEqual({ poolMode: "transaction", parameters: { default_pool_size: "100", max_client_conn: "1000" } });
+        expect(object(prod, "PodDisruptionBudget", "postgres-pooler-rw").spec.selector.matchLabels).toEqual({ "cnpg.io/poolerName": "postgres-pooler-rw" });
+        // One pooler pod: nothing to keep available during a drain.
+        expect(() => object(homelab, "PodDisruptionBudget", "postgres-pooler-rw")).toThrow(/found 0/);
+    });
+
+    it("installs the operator with a Flux HelmRelease of the cloudnative-pg chart, CRDs included", () => {
+        const release = object(prod, "HelmRelease", "cloudnative-pg");
+        expect(release.spec.chart.spec).toEqual({ chart: "cloudnative-pg", version: prod.config.data.postgres.operatorChartVersion, sourceRef: { kind: "HelmRepository", name: "cloudnative-pg" } });
+        expect(release.spec.install).toMatchObject({ createNamespace: true, crds: "CreateReplace" });
+        expect(release.spec.serviceAccountName).toBe("helm-controller");
+        expect(release.metadata.namespace).toBe(prod.config.flux.namespace);
+        expect(object(prod, "HelmRepository", "cloudnative-pg").spec.url).toBe("https://cloudnative-pg.github.io/charts");
+        expect(prod.one("postgres-cluster").dependencies).toContain(prod.one("postgres-operator").urn);
+    });
+
+    it.each(["prod", "homelab"])("%s: the connection budget read from the registered objects equals the one from config", (stack) => {
+        const run = stack === "prod" ? prod : homelab;
+        const fromResources = databaseFrom(run);
+        expect(connectionBudgets(connectionTiersFrom(run), fromResources.pooler, fromResources.postgres)).toEqual(
+            connectionBudgets(connectionTiersOf(run.config), poolerSizeOf(run.config), postgresSizeOf(run.config)),
+        );
+    });
+});

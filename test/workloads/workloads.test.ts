@@ -1,0 +1,173 @@
+// The app tiers as the stacks register them: priorities, probes, PDBs, arch pinning, the path to Postgres
+// through PgBouncer, and exactly one scheduler; and the queue rules read back from the objects.
+import { IMAGE_MULTI_ARCH_ANNOTATION } from "../../capacity/labels";
+import { queueBudgets, schedulerProcesses } from "../../capacity/queues";
+import { queueServersOf } from "../../capacity/app";
+import { ConfigError } from "../../config/errors";
+import { runStack, SHIPPED_STACKS, type StackRun } from "../harness";
+import { childrenOf, envOf, object, queueLoadsFrom, queueServersFrom, workloadsOf } from "./read";
+
+const runs: Record<string, StackRun> = {};
+beforeAll(async () => {
+    for (const s of SHIPPED_STACKS) runs[s] = await runStack(s);
+});
+
+const podSpec = (run: StackRun, name: string) => object(run, "Deployment", name).spec.template.spec;
+const archsOf = (spec: any): string[] => spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values;
+
+describe.each(SHIPPED_STACKS)("stack %s", (stack) => {
+    const run = () => runs[stack];
+    const mine = () =>
+        childrenOf(run(), ["data", "workloads", "edge"])
+            .map((r) => r.inputs)
+            .filter((o) => ["Deployment", "StatefulSet"].includes(o.kind));
+
+    it("gives every container a readiness and a liveness probe", () => {
+        const containers = mine().flatMap((o) => o.spec.template.spec.containers.map((c: any) => ({ where: `${o.metadata.name}/${c.name}`, c })));
+        expect(containers.length).toBeGreaterThan(6);
+        for (const { where, c } of containers) {
+            expect([where, !!c.readinessProbe, !!c.livenessProbe]).toEqual([where, true, true]);
+        }
+    });
+
+    it("gives every multi-replica workload a PodDisruptionBudget that selects its pods", () => {
+        const pdbs = run().resources.filter((r) => r.inputs.kind === "PodDisruptionBudget").map((r) => r.inputs);
+        for (const o of mine().filter((o) => o.spec.replicas > 1)) {
+            const pdb = pdbs.find((p) => p.metadata.name === o.metadata.name && p.metadata.namespace === o.metadata.namespace);
+            expect([o.metadata.name, pdb?.spec.selector.matchLabels]).toEqual([o.metadata.name, o.spec.selector.matchLabels]);
+            expect(pdb?.spec.maxUnavailable).toBe(1);
+        }
+    });
+
+    it("runs web and streaming above the workers and the scheduler", () => {
+        const value = (name: string) => run().resources.find((r) => r.inputs.kind === "PriorityClass" && r.inputs.metadata.name === name)!.inputs.value;
+        const priority = (d: string) => value(podSpec(run(), d).priorityClassName);
+        const workers = run().config.workloads.workers.map((g) => priority(`worker-${g.name}`));
+        for (const w of [...workers, priority("scheduler")]) {
+            expect(priority("web")).toBeGreaterThan(w);
+            expect(priority("streaming")).toBeGreaterThan(w);
+        }
+        expect(priority("edge-proxy")).toBe(priority("web"));
+        const workersClass = run().resources.find((r) => r.inputs.metadata?.name === "media-platform-workers")!.inputs;
+        expect(workersClass.preemptionPolicy).toBe("Never");
+    });
+
+    it("runs exactly one scheduler process, which never overlaps a second during an update", () => {
+        const scheduler = object(run(), "Deployment", "scheduler");
+        expect(scheduler.spec.replicas).toBe(1);
+        expect(scheduler.spec.strategy).toEqual({ type: "Recreate" });
+        expect(schedulerProcesses(queueServersFrom(run()))).toBe(1);
+    });
+
+    it("sends every app container to Postgres through PgBouncer, with DB_POOL sized to its threads", () => {
+        const pooler = `postgres-pooler-rw.media-app.svc.cluster.local`;
+        const transaction = run().config.data.pooler.poolMode === "transaction";
+        for (const d of workloadsOf(run()).filter((o) => o.metadata.namespace === "media-app" && /^(web|streaming|worker-|scheduler)/.test(o.metadata.name))) {
+            for (const c of d.spec.template.spec.containers) {
+                expect([d.metadata.name, envOf(c, "DB_HOST"), envOf(c, "PREPARED_STATEMENTS")]).toEqual([d.metadata.name, pooler, String(!transaction)]);
+                expect(c.env.find((e: any) => e.name === "DB_PASS").valueFrom.secretKeyRef).toEqual({ name: "postgres-app", key: "password" });
+            }
+        }
+        for (const g of run().config.workloads.workers) {
+            const c = podSpec(run(), `worker-${g.name}`).containers[0];
+            expect([envOf(c, "DB_POOL"), c.args.slice(3, 5)]).toEqual([String(g.threads), ["-c", String(g.threads)]]);
+        }
+        expect(envOf(podSpec(run(), "web").containers[0], "MAX_THREADS")).toBe(String(run().config.workloads.web.threads));
+    });
+
+    it("keeps the queue tier and the cache tier apart in the app's Redis settings", () => {
+        const c = podSpec(run(), "scheduler").containers[0];
+        expect(envOf(c, "SIDEKIQ_REDIS_HOST")).toBe("redis-queue.media-app.svc.cluster.local");
+        expect(envOf(c, "REDIS_HOST")).toBe("redis-cache.media-app.svc.cluster.local");
+    });
+
+    it("reads the same queue budgets back from the Deployments' args and annotations as from config", () => {
+        const cfg = run().config;
+        const byName = <T extends { name: string }>(xs: T[]) => [...xs].sort((a, b) => a.name.localeCompare(b.name));
+        const fromConfig = queueBudgets(cfg.workloads.queues, byName(queueServersOf(cfg)), cfg.workloads.utilisationCeiling);
+        const servers = queueServersFrom(run()).map((s) => ({ ...s, name: s.name.replace(/^worker-/, "") }));
+        const fromObjects = queueBudgets(queueLoadsFrom(run()), byName(servers), cfg.workloads.utilisationCeiling);
+        expect(fromObjects).toEqual(fromConfig);
+    });
+});
+
+describe("architectures", () => {
+    it("pins each worker group to the archs config allows, and says whether its image is multi-arch", () => {
+        const homelab = runs.homelab;
+        expect(archsOf(podSpec(homelab, "worker-pull-pi"))).toEqual(["arm64"]);
+        expect(archsOf(podSpec(homelab, "worker-default"))).toEqual(["amd64"]);
+        expect(object(homelab, "Deployment", "worker-pull-pi").spec.template.metadata.annotations[IMAGE_MULTI_ARCH_ANNOTATION]).toBe("true");
+        expect(archsOf(podSpec(homelab, "web"))).toEqual(["amd64", "arm64"]);
+    });
+
+    it("pins everything to amd64 when the image is not multi-arch", async () => {
+        const run = await runStack("prod", {
+            mutate: (c) => {
+                c["media-platform:workloads"].image.multiArch = false;
+                c["media-platform:workloads"].streaming.image.multiArch = false;
+                for (const w of c["media-platform:workloads"].workers) w.archs = ["amd64"];
+            },
+        });
+        for (const d of ["web", "streaming", "scheduler", "worker-default", "worker-federation"]) {
+            expect([d, archsOf(podSpec(run, d))]).toEqual([d, ["amd64"]]);
+            expect(object(run, "Deployment", d).spec.template.metadata.annotations[IMAGE_MULTI_ARCH_ANNOTATION]).toBe("false");
+        }
+    });
+
+    it("refuses arm64 workers with an image that is not multi-arch, before registering anything", async () => {
+        const registered: any[] = [];
+        const failed = runStack("homelab", {
+            registered,
+            mutate: (c) => {
+                c["media-platform:workloads"].image.multiArch = false;
+            },
+        });
+        await expect(failed).rejects.toThrow(ConfigError);
+        await expect(failed).rejects.toThrow(/workloads\.workers\[1\]\.archs: expected only "amd64" unless workloads\.image\.multiArch is true, got \["arm64"\]/);
+        expect(registered.filter((r) => r.custom)).toEqual([]);
+    });
+});
+
+describe("session pooling and placement", () => {
+    it("keeps prepared statements on when PgBouncer pools sessions, and runs tiers on their roles", async () => {
+        const run = await runStack("homelab", {
+            mutate: (c) => {
+                c["media-platform:data"].pooler.poolMode = "session";
+            },
+        });
+        expect(envOf(podSpec(run, "web").containers[0], "PREPARED_STATEMENTS")).toBe("true");
+        expect(podSpec(run, "web").nodeSelector).toEqual({ "media-platform.io/role": "web" });
+        expect(podSpec(run, "worker-default").nodeSelector).toEqual({ "media-platform.io/role": "workers" });
+        // dev has no web or data pool: those tiers land on the general pool.
+        expect(podSpec(runs.dev, "web").nodeSelector).toEqual({ "media-platform.io/role": "general" });
+    });
+
+    it("runs several streaming processes per pod as containers on their own ports, each with its own pool", async () => {
+        const run = await runStack("dev", {
+            mutate: (c) => {
+                c["media-platform:workloads"].streaming.processes = 3;
+            },
+        });
+        const containers = podSpec(run, "streaming").containers;
+        expect(containers.map((c: any) => [envOf(c, "PORT"), envOf(c, "DB_POOL")])).toEqual([
+            ["4000", "10"],
+            ["4001", "10"],
+            ["4002", "10"],
+        ]);
+        expect(object(run, "Service", "streaming").spec.ports.map((p: any) => p.port)).toEqual([4000, 4001, 4002]);
+        expect(object(run, "ConfigMap", "edge-proxy").data["nginx.conf"]).toContain("server streaming.media-app.svc.cluster.local:4002;");
+    });
+});
+
+it("points the app at the media bucket: S3 settings, no ACLs, and the bucket's credentials", () => {
+    const c = podSpec(runs.prod, "web").containers[0];
+    const media = runs.prod.outputs.media as any;
+    expect([envOf(c, "S3_ENABLED"), envOf(c, "S3_BUCKET"), envOf(c, "S3_ENDPOINT"), envOf(c, "S3_ALIAS_HOST"), envOf(c, "S3_PERMISSION")]).toEqual([
+        "true",
+        media.bucket,
+        media.endpoint,
+        media.cdnHostname,
+        "",
+    ]);
+    expect(c.envFrom).toContainEqual({ secretRef: { name: media.credentialsSecret } });
+});
