@@ -23,6 +23,7 @@ import {
     type StorageModel,
 } from "../../capacity/storage";
 import {
+    DEDICATED_TAINT_KEY,
     ROLE_LABEL,
     STORAGE_CLIENT_NORMAL_ANNOTATION,
     STORAGE_CLIENT_PEAK_ANNOTATION,
@@ -303,6 +304,9 @@ export function rookOperatorManifest(storage: StorageConfig, fluxNamespace: stri
             values: {
                 crds: { enabled: true },
                 customHostnameLabel: STORAGE_NODE_LABEL,
+                // The CSI node plugin must run wherever a volume is mounted, dedicated pools included
+                // (Postgres and Redis volumes live on data nodes).
+                csi: { pluginTolerations: [{ key: DEDICATED_TAINT_KEY, operator: "Exists", effect: "NoSchedule" }] },
                 enableDiscoveryDaemon: false,
                 monitoring: { enabled: false },
             },
