@@ -13,7 +13,7 @@ export const POOL_LABEL = "media-platform.io/pool";
 export const ARCH_LABEL = "kubernetes.io/arch";
 /** Kubernetes' well-known hostname label (what Rook matches storage node names against). */
 export const HOSTNAME_LABEL = "kubernetes.io/hostname";
-/** The application tier of a workload: web, streaming, workers, scheduler, redis-cache, redis-queue, proxy, dns. */
+/** The application tier of a workload: web, streaming, workers, scheduler, postgres, pgbouncer, redis-cache, redis-queue, proxy, dns. */
 export const TIER_LABEL = "media-platform.io/tier";
 /** The tenant a namespace or object belongs to. */
 export const TENANT_LABEL = "media-platform.io/tenant";

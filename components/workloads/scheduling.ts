@@ -35,11 +35,15 @@ export function podResources(memoryMiB: number, cpu: number) {
 
 type ProbeAction = { httpGet: { path: string; port: number | string } } | { exec: { command: string[] } } | { tcpSocket: { port: number | string } };
 
-/** Readiness checks often; liveness tolerates a slow minute before a restart. */
+/**
+ * Readiness checks often; liveness tolerates a slow minute before a restart; a startup probe gives a slow
+ * boot (Rails loads for tens of seconds) up to five minutes before liveness starts counting.
+ */
 export function probes(readiness: ProbeAction, liveness: ProbeAction = readiness) {
     return {
+        startupProbe: { ...readiness, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 30 },
         readinessProbe: { ...readiness, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-        livenessProbe: { ...liveness, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+        livenessProbe: { ...liveness, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
     };
 }
 

@@ -22,11 +22,11 @@ describe.each(SHIPPED_STACKS)("stack %s", (stack) => {
             .map((r) => r.inputs)
             .filter((o) => ["Deployment", "StatefulSet"].includes(o.kind));
 
-    it("gives every container a readiness and a liveness probe", () => {
+    it("gives every container a readiness, a liveness and a startup probe", () => {
         const containers = mine().flatMap((o) => o.spec.template.spec.containers.map((c: any) => ({ where: `${o.metadata.name}/${c.name}`, c })));
         expect(containers.length).toBeGreaterThan(6);
         for (const { where, c } of containers) {
-            expect([where, !!c.readinessProbe, !!c.livenessProbe]).toEqual([where, true, true]);
+            expect([where, !!c.readinessProbe, !!c.livenessProbe, !!c.startupProbe]).toEqual([where, true, true, true]);
         }
     });
 
