@@ -81,7 +81,8 @@ export function postgresClusterSpec(args: Pick<PostgresArgs, "data" | "storageCl
             // Never beside queue workers: they compete for the same RAM (design.md outage 3).
             additionalPodAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [awayFromTiers(["workers", "scheduler"])] },
         },
-        enablePDB: true,
+        // A PDB on a single instance would block every node drain (CloudNativePG docs); with replicas it keeps one up.
+        enablePDB: pg.instances > 1,
     };
 }
 

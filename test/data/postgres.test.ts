@@ -1,6 +1,7 @@
 // Postgres on CloudNativePG behind PgBouncer, and the operator through Flux, as the stacks register them.
 import { connectionBudgets } from "../../capacity/connections";
 import { connectionTiersOf, poolerSizeOf, postgresSizeOf } from "../../capacity/app";
+import { postgresClusterSpec } from "../../components/data/postgres";
 import { runStack, type StackRun } from "../harness";
 import { connectionTiersFrom, databaseFrom, object } from "../workloads/read";
 
@@ -18,6 +19,10 @@ describe("Postgres (CloudNativePG)", () => {
         expect(spec.storage).toEqual({ size: "500Gi", storageClass: prod.config.storage.blockPool.storageClass });
         expect(spec.postgresql.parameters).toMatchObject({ max_connections: "400", superuser_reserved_connections: "3", shared_buffers: "8192MB" });
         expect(spec.resources.requests.memory).toBe(spec.resources.limits.memory);
+        expect(spec.enablePDB).toBe(true);
+        // A single instance gets no PDB: it would block every node drain.
+        const single = { ...prod.config.data, postgres: { ...prod.config.data.postgres, instances: 1 } };
+        expect(postgresClusterSpec({ data: single, storageClass: "ceph-block", role: "data" }).enablePDB).toBe(false);
     });
 
     it("is protected and retained: a refactor can never delete the database", () => {
