@@ -51,7 +51,8 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
     const appNamespace = new k8s.core.v1.Namespace(
         "app-namespace",
         { metadata: { name: APP_NAMESPACE, labels: { "app.kubernetes.io/part-of": "media-platform" } } },
-        k8sOpts,
+        // Protected: it holds the database cluster and the media bucket claim; deleting it deletes them.
+        { ...k8sOpts, protect: true },
     );
 
     const media = new MediaStorage("media", {

@@ -2,12 +2,14 @@
 // credentials), then its registered resources go to the real policy pack process over the analyzer protocol,
 // as `pulumi preview --policy-pack policies --policy-pack-config policies/config/<stack>.json` would send them.
 import * as path from "node:path";
+import { readStackFileConfig, stackNameOf } from "../../config/load";
 import { PROJECT } from "../../config/schema";
 import { runStackOffline, type StackRun } from "../../stacks/offline";
 import { formatSummary, stackBudgets, type Summary } from "../../capacity/summary";
 import { PolicyPackProcess, type Diagnostic, type PackRunner } from "../../policies/analyzer";
 import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, type PackConfig } from "../../policies/policyConfig";
 import { policyResources } from "../../policies/resources";
+import { rulesAsPolicyInfo } from "../../policies/rules";
 import { EXIT, parse, UsageError, type Command } from "../command";
 import { stackFileArg } from "./config";
 
@@ -37,6 +39,8 @@ export interface CheckResult {
     mandatory: number;
     advisory: number;
     summary: Summary;
+    /** The stack run itself (registered resources), when asked for with `keepRun`. */
+    run?: StackRun;
 }
 
 export interface CheckOptions {
@@ -50,21 +54,30 @@ export interface CheckOptions {
     pack?: PolicyPackProcess;
     /** Change the stack's config before running it (tests). */
     mutate?: (config: Record<string, any>) => void;
+    /** Return the stack run with the result (tests look at the registered resources too). */
+    keepRun?: boolean;
 }
 
 /** Runs the stack under mocks as a preview, then the policy pack over it. Throws ConfigError for bad config. */
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
+    // The policy config is checked first (against the rules the pack is built from), so a bad one fails at once.
+    const stack = stackNameOf(opts.stackFile);
+    const environment = readStackFileConfig(opts.stackFile)[`${PROJECT}:environment`];
+    const configFile = opts.policyConfigFile ?? policyConfigFileFor(stack, typeof environment === "string" ? environment : undefined);
+    const given: PackConfig = configFile ? readPolicyConfigFile(configFile) : {};
+    const source = configFile ? path.relative(process.cwd(), configFile) : undefined;
+    reconcilePolicyConfig(rulesAsPolicyInfo(), {}, given, source);
+
     // The pack starts while the stack program runs (both load the Pulumi SDK, which takes seconds).
     const starting = opts.pack ? undefined : PolicyPackProcess.start({ runner: opts.runner });
     starting?.catch(() => undefined);
     let pack: PolicyPackProcess | undefined = opts.pack;
     try {
         const run: StackRun = await runStackOffline(opts.stackFile, { preview: true, mutate: opts.mutate });
-        const configFile = opts.policyConfigFile ?? policyConfigFileFor(run.stack, run.config.environment);
-        const given: PackConfig = configFile ? readPolicyConfigFile(configFile) : {};
         pack = pack ?? (await starting!);
         const info = await pack.info();
-        const { config, unknown } = reconcilePolicyConfig(info.policies, info.initialConfig, given, configFile ? path.relative(process.cwd(), configFile) : undefined);
+        // What the pack itself declares is authoritative, as in the engine.
+        const { config, unknown } = reconcilePolicyConfig(info.policies, info.initialConfig, given, source);
         await pack.configureStack(run.stack, PROJECT, true);
         await pack.configure(config);
         const diagnostics = await pack.analyzeAll(run.resources);
@@ -96,6 +109,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
             mandatory: violations.filter((v) => v.enforcementLevel === "mandatory").length,
             advisory: violations.filter((v) => v.enforcementLevel === "advisory").length,
             summary: stackBudgets(policyResources(run.resources, true), properties),
+            ...(opts.keepRun ? { run } : {}),
         };
     } finally {
         if (!opts.pack) await (pack ?? (await starting!.catch(() => undefined)))?.close();

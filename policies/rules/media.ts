@@ -1,19 +1,9 @@
 // Media buckets: not readable beyond the CDN restriction, encrypted, versioned, with lifecycle. The analysis of
 // the registered S3 resources and bucket policies is the media component's own (components/media/bucketChecks),
-// so the component's tests and these rules judge a bucket the same way; here its findings become rules.
+// so the component's tests and these rules judge a bucket the same way; each aspect of its findings is a rule.
 import { CLOUDFLARE_RANGES } from "../../components/media/cloudflareRanges";
-import { mediaBucketFindings, OBJECT_BUCKET_CLAIM_TYPE, S3_TYPES } from "../../components/media/bucketChecks";
+import { mediaBucketFindings, OBJECT_BUCKET_CLAIM_TYPE, S3_TYPES, type BucketAspect } from "../../components/media/bucketChecks";
 import { isUnknown, rule, type PolicyResource, type Rule } from "../framework";
-
-type Aspect = "access" | "encryption" | "versioning" | "lifecycle";
-
-/** Which rule a finding belongs to; anything not recognised counts as an access problem (mandatory). */
-export function aspectOf(problem: string): Aspect {
-    if (/lifecycle rule/.test(problem)) return "lifecycle";
-    if (/encryption/.test(problem)) return "encryption";
-    if (/versioning/.test(problem)) return "versioning";
-    return "access";
-}
 
 /** The bucket resource a finding is about, for reporting against its URN. */
 function bucketResource(resources: PolicyResource[], bucket: string): PolicyResource | undefined {
@@ -24,7 +14,7 @@ function bucketResource(resources: PolicyResource[], bucket: string): PolicyReso
     );
 }
 
-function aspectRule(aspect: Aspect, spec: Omit<Rule<{ cdnRanges: string[] }>, "family" | "config" | "checkStack">): Rule<{ cdnRanges: string[] }> {
+function aspectRule(aspect: BucketAspect, spec: Omit<Rule<{ cdnRanges: string[] }>, "family" | "config" | "checkStack">): Rule<{ cdnRanges: string[] }> {
     return rule<{ cdnRanges: string[] }>({
         ...spec,
         family: "media",
@@ -39,10 +29,10 @@ function aspectRule(aspect: Aspect, spec: Omit<Rule<{ cdnRanges: string[] }>, "f
         },
         checkStack(resources, config, report) {
             for (const f of mediaBucketFindings(resources, config.cdnRanges, { isUnknown })) {
-                const mine = f.problems.filter((p) => aspectOf(p) === aspect);
+                const mine = f.issues.filter((i) => i.aspect === aspect);
                 if (mine.length === 0) continue;
                 const r = bucketResource(resources, f.bucket);
-                for (const p of mine) report(`bucket ${f.bucket}: ${p}.`, r?.urn);
+                for (const i of mine) report(`bucket ${f.bucket}: ${i.message}.`, r?.urn);
             }
         },
     });

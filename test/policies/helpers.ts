@@ -37,10 +37,13 @@ export const withProbes = (c: Record<string, any>) => ({
     livenessProbe: { httpGet: { path: "/health", port: 3000 } },
 });
 
-/** A stack run under mocks (preview-like) with its resources as rules see them (AnalyzeStack's view). */
+/**
+ * A stack run under mocks (preview-like) with its resources as rules see them: their inputs, what Analyze
+ * receives (AnalyzeStack's outputs add only the mocks' computed fields; `check` sends both as the engine does).
+ */
 export async function stackResources(stackOrFile: string, opts: RunStackOptions = {}): Promise<{ run: StackRun; resources: PolicyResource[] }> {
     const run = await runStack(stackOrFile, { preview: true, ...opts });
-    return { run, resources: policyResources(run.resources, true) };
+    return { run, resources: policyResources(run.resources) };
 }
 
 /** The resource with this logical name (throws when absent). */

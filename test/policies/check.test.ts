@@ -1,0 +1,117 @@
+// The offline check end to end: stacks run under mocks, their resources sent to the real policy pack process
+// over the analyzer protocol with each stack's policy config — the shipped stacks pass, and every outage of
+// design.md, replayed as a stack file, is rejected by the rule named for it (through `check` and in-process).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main } from "../../cli/main";
+import { runCheck, type CheckResult } from "../../cli/commands/check";
+import { PolicyPackProcess } from "../../policies/analyzer";
+import { evaluate } from "../../policies/framework";
+import { policyResources } from "../../policies/resources";
+import { RULES } from "../../policies/rules";
+import { stackFile } from "../../config/load";
+
+const REPLAYS = path.resolve(__dirname, "../replays");
+
+/** design.md's outages, each replayed by a stack file, and the rules that must reject it. */
+const OUTAGES: [outage: string, file: string, rules: string[]][] = [
+    ["1 storage network saturation", "Pulumi.storage-saturation.yaml", ["storage-network-headroom", "storage-node-baseline-bandwidth"]],
+    ["2 rollout overrunning the window", "Pulumi.rollout-overrun.yaml", ["flux-rollout-fits-window"]],
+    ["3 workers starving the database", "Pulumi.db-connections.yaml", ["database-connection-budget", "single-scheduler"]],
+    ["4 proxy and DNS limits", "Pulumi.proxy-connections.yaml", ["nginx-client-capacity", "dns-autoscaler"]],
+    ["5 prune deleting tenant data", "Pulumi.prune-tenant-data.yaml", ["tenant-data-never-pruned"]],
+];
+
+let pack: PolicyPackProcess;
+beforeAll(async () => {
+    pack = await PolicyPackProcess.start();
+});
+afterAll(() => pack?.close());
+
+/** Runs `platform <argv>` in-process, returning its exit code and what it printed. */
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = jest.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
+    const write = jest.spyOn(process.stderr, "write").mockImplementation((s: any) => (err.push(String(s)), true));
+    try {
+        return { code: await main(argv), out: out.join("\n"), err: err.join("") };
+    } finally {
+        log.mockRestore();
+        write.mockRestore();
+    }
+}
+
+describe("the shipped stacks pass the policy pack", () => {
+    it.each(["dev", "homelab", "prod"])("%s: no mandatory violation, and a capacity summary of every family", async (stack) => {
+        const r = await runCheck({ stackFile: stackFile(stack), pack });
+        expect(r.violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
+        expect(r.mandatory).toBe(0);
+        expect(r.policyConfigFile).toBe(path.resolve(__dirname, `../../policies/config/${stack}.json`));
+        expect(r.unknownConfig).toEqual([]);
+        const ids = r.summary.budgets.map((b) => b.id);
+        for (const prefix of ["storage.network.peak.", "storage.memory.", "flux.rollout.busiest", "data.connections.clients.", "workloads.scheduler.processes", "edge.proxy.clients.", "edge.dns.replicas"]) {
+            expect(ids.some((id) => id.startsWith(prefix))).toBe(true);
+        }
+        expect(r.summary.undecided).toEqual([]);
+        for (const b of r.summary.budgets) expect(b.used).toBeLessThanOrEqual(b.limit);
+    });
+});
+
+describe.each(OUTAGES)("outage %s", (_outage, file, rules) => {
+    let result: CheckResult;
+    beforeAll(async () => {
+        result = await runCheck({ stackFile: path.join(REPLAYS, file), pack, keepRun: true });
+    });
+
+    it(`is rejected through check by ${rules.join(" and ")} (mandatory)`, () => {
+        for (const rule of rules) {
+            expect(result.violations).toContainEqual(expect.objectContaining({ policy: rule, enforcementLevel: "mandatory", resource: expect.anything() }));
+        }
+        expect(result.mandatory).toBeGreaterThan(0);
+    });
+
+    it("is rejected by the same rules run in-process on its registered resources", () => {
+        const resources = policyResources(result.run!.resources);
+        for (const name of rules) {
+            const rule = RULES.find((r) => r.name === name)!;
+            expect(evaluate(rule, resources).length).toBeGreaterThan(0);
+        }
+    });
+});
+
+describe("the check command", () => {
+    it("exits 1 on a mandatory violation, printing violations grouped by rule with resource names, then the summary", async () => {
+        const { code, out } = await cli(["check", "--stack-file", path.join(REPLAYS, "Pulumi.proxy-connections.yaml")]);
+        expect(code).toBe(1);
+        expect(out).toMatch(/^MANDATORY nginx-client-capacity \(1\) — nginx holds the expected peak/m);
+        expect(out).toMatch(/^ {2}- proxy \(kubernetes:apps\/v1:Deployment\): edge-proxy: peak 400 clients × 1\.25 headroom .* needs 500 clients, holds 400\.$/m);
+        expect(out).toMatch(/^Capacity summary \(used \/ limit\):$/m);
+        expect(out).toMatch(/^ {2}edge-proxy: peak 400 clients .*█+!.* 500 \/ 400 clients +125 %$/m);
+        expect(out).toMatch(/^FAILED: \d+ mandatory violations?/m);
+    });
+
+    it("exits 2 on a stack config error or an invalid policy config, naming the path", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        const bad = path.join(dir, "Pulumi.bad.yaml");
+        fs.writeFileSync(bad, fs.readFileSync(stackFile("dev"), "utf8").replace(/maintenanceWindow: 1h/, "maintenanceWindow: soon"));
+        let r = await cli(["check", "--stack-file", bad]);
+        expect(r.code).toBe(2);
+        expect(r.err).toMatch(/maintenanceWindow: expected/);
+        const policy = path.join(dir, "policy.json");
+        fs.writeFileSync(policy, JSON.stringify({ "storage-network-headroom": { headroom: 1.5 } }));
+        r = await cli(["check", "--stack", "dev", "--policy-config", policy]);
+        expect(r.code).toBe(2);
+        expect(r.err).toMatch(/storage-network-headroom\.headroom: expected a value that must be <= 1, got 1\.5/);
+    });
+
+    it("prints the capacity report of a stack as JSON", async () => {
+        const { code, out } = await cli(["capacity", "report", "--stack", "dev", "--json"]);
+        expect(code).toBe(0);
+        const report = JSON.parse(out);
+        const peak = report.summary.budgets.find((b: any) => b.id === "storage.network.peak.dev-storage-1");
+        expect(peak).toMatchObject({ unit: "Gbps", limit: 7, rule: "storage-network-headroom" });
+        expect(peak.utilisation).toBeCloseTo(peak.used / 7, 10);
+    });
+});

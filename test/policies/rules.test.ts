@@ -1,0 +1,341 @@
+// Every rule of the pack on real resources: the shipped stacks run under mocks (as a preview) pass, and each
+// rule rejects the same resources once the field it guards is changed the way an outage changed it.
+import { CLUSTER_NODES_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
+import { evaluate, UNKNOWN, type Finding, type PolicyResource, type Rule } from "../../policies/framework";
+import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../../policies/policyConfig";
+import { RULES, rulesAsPolicyInfo } from "../../policies/rules";
+import * as data from "../../policies/rules/data";
+import * as edge from "../../policies/rules/edge";
+import * as flux from "../../policies/rules/flux";
+import * as media from "../../policies/rules/media";
+import * as safety from "../../policies/rules/safety";
+import * as storage from "../../policies/rules/storage";
+import * as workloads from "../../policies/rules/workloads";
+import { deployment, k8s, named, stackResources, withProbes } from "./helpers";
+
+type Resources = PolicyResource[];
+const stacks: Record<"dev" | "prod" | "homelab", Resources> = {} as any;
+
+beforeAll(async () => {
+    for (const s of ["dev", "homelab", "prod"] as const) stacks[s] = (await stackResources(s)).resources;
+});
+
+/** A copy of the resources with the named one changed (deep copy, the originals stay as registered). */
+function edit(resources: Resources, name: string, change: (r: PolicyResource) => void): Resources {
+    return resources.map((r) => {
+        if (r.name !== name) return r;
+        const copy = structuredClone(r);
+        change(copy);
+        return copy;
+    });
+}
+const without = (resources: Resources, ...names: string[]) => resources.filter((r) => !names.includes(r.name));
+const container = (r: PolicyResource, name?: string) => {
+    const cs = r.props.spec.template.spec.containers as any[];
+    return name ? cs.find((c) => c.name === name) : cs[0];
+};
+const messages = (fs: Finding[]) => fs.map((f) => f.message);
+
+describe("every rule passes the three shipped stacks", () => {
+    it.each(["dev", "homelab", "prod"] as const)("%s: no mandatory rule reports anything under its policy config", (s) => {
+        const { config } = reconcilePolicyConfig(rulesAsPolicyInfo(), {}, readPolicyConfigFile(policyConfigFileFor(s)!));
+        const findings = RULES.filter((r) => config[r.name].enforcementLevel === "mandatory").flatMap((r) => evaluate(r, stacks[s], config[r.name].properties));
+        expect(findings).toEqual([]);
+    });
+});
+
+describe("storage", () => {
+    const cluster = (rs: Resources) => named(rs, "storage-cluster");
+    const nodesOf = (rs: Resources) => JSON.parse(cluster(rs).props.metadata.annotations[STORAGE_NODES_ANNOTATION]);
+    const withNodes = (rs: Resources, change: (n: any) => void) =>
+        edit(rs, "storage-cluster", (c) => {
+            const nodes = JSON.parse(c.props.metadata.annotations[STORAGE_NODES_ANNOTATION]);
+            nodes.forEach(change);
+            c.props.metadata.annotations[STORAGE_NODES_ANNOTATION] = JSON.stringify(nodes);
+        });
+
+    it("reads the storage nodes and load from the CephCluster the component registers", () => {
+        expect(nodesOf(stacks.homelab).map((n: any) => [n.name, n.baselineGbps, n.osds])).toEqual([
+            ["ms01-1", 10, 2],
+            ["ms01-2", 10, 2],
+            ["ms01-3", 10, 2],
+        ]);
+        const budgets = storage.networkHeadroom.budgets!(stacks.homelab, { headroom: 0.7, maxRecoveryHours: 24, minBaselineGbps: 10 });
+        expect(budgets.find((b) => b.id === "storage.network.peak.ms01-1")).toMatchObject({ limit: 7, unit: "Gbps" });
+    });
+
+    it("rejects storage nodes below 10 Gbps baseline, and their traffic beyond the headroom", () => {
+        const slow = withNodes(stacks.homelab, (n) => (n.baselineGbps = 1));
+        expect(evaluate(storage.baselineBandwidth, slow)).toHaveLength(3);
+        expect(messages(evaluate(storage.networkHeadroom, slow)).join("\n")).toMatch(/at peak, with a failed node recovering, on ms01-1: 3\.\d+ Gbps modelled, above 0\.70 Gbps/);
+        // The floor is a per-stack threshold.
+        expect(evaluate(storage.baselineBandwidth, slow, { minBaselineGbps: 1 })).toEqual([]);
+    });
+
+    it("counts every active MDS: raising the count alone can break the headroom (outage 1)", () => {
+        const t = { headroom: 0.7, maxRecoveryHours: 24, minBaselineGbps: 10 };
+        const peak = (rs: Resources) => storage.networkHeadroom.budgets!(rs, t).find((b) => b.id === "storage.network.peak.ms01-1")!.used;
+        const more = edit(stacks.homelab, "storage-filesystem", (f) => (f.props.spec.metadataServer.activeCount = 16));
+        // homelab: 15 MB/s per active MDS → 14 more actives add 210 MB/s = 1.68 Gbps.
+        expect(peak(more) - peak(stacks.homelab)).toBeCloseTo(1.68, 5);
+        const tight = withNodes(more, (n) => (n.baselineGbps = 5));
+        expect(evaluate(storage.networkHeadroom, withNodes(stacks.homelab, (n) => (n.baselineGbps = 5)))).toEqual([]);
+        expect(evaluate(storage.networkHeadroom, tight).length).toBeGreaterThan(0);
+    });
+
+    it("rejects nodes whose memory cannot hold their Ceph daemons, and a recovery slower than accepted", () => {
+        expect(messages(evaluate(storage.nodeMemory, withNodes(stacks.homelab, (n) => (n.memoryGiB = 16))))[0]).toMatch(/Ceph daemon memory \(\+20 %\) on ms01-1: 33\.60 GiB needed, the node has 16 GiB/);
+        const crawl = edit(stacks.homelab, "storage-cluster", (c) => (c.props.metadata.annotations[STORAGE_RECOVERY_MBPS_ANNOTATION] = "1"));
+        expect(messages(evaluate(storage.recoveryTime, crawl))[0]).toMatch(/Time to re-replicate .* h, longer than the accepted 24 h/);
+        expect(evaluate(storage.recoveryTime, crawl, { maxRecoveryHours: 1000 })).toEqual([]);
+    });
+
+    it("never passes when the CephCluster lacks the facts the model needs, or they are unknown at preview", () => {
+        const bare = edit(stacks.homelab, "storage-cluster", (c) => delete c.props.metadata.annotations[STORAGE_NODES_ANNOTATION]);
+        expect(evaluate(storage.networkHeadroom, bare)).toEqual([expect.objectContaining({ level: "mandatory", message: expect.stringMatching(/no capacity\.media-platform\.io\/storage-nodes annotation/) })]);
+        const unknown = edit(stacks.homelab, "storage-cluster", (c) => (c.props.spec.mon.count = UNKNOWN));
+        expect(evaluate(storage.networkHeadroom, unknown)).toEqual([expect.objectContaining({ message: expect.stringMatching(/cannot decide during preview: spec\.mon\.count/) })]);
+    });
+
+    it("rejects a pool with more copies than hosts, or fewer than the stack's minimum", () => {
+        const four = edit(stacks.homelab, "storage-block-pool", (p) => (p.props.spec.replicated.size = 4));
+        expect(messages(evaluate(storage.replicaSize, four))).toEqual(["CephBlockPool replicapool keeps 4 copies on 3 hosts: Ceph cannot place them, the pool stays degraded."]);
+        const two = edit(stacks.homelab, "storage-block-pool", (p) => (p.props.spec.replicated.size = 2));
+        expect(messages(evaluate(storage.replicaSize, two))).toEqual(["CephBlockPool replicapool keeps 2 copies, fewer than the minimum 3."]);
+        expect(evaluate(storage.replicaSize, two, { minReplicas: 1 })).toEqual([]);
+    });
+
+    it("rejects an even or too small mon count, and more mons than storage nodes", () => {
+        const mons = (n: number) => edit(stacks.homelab, "storage-cluster", (c) => (c.props.spec.mon.count = n));
+        expect(messages(evaluate(storage.monQuorum, mons(2))).join("\n")).toMatch(/runs 2 mons: an even count[\s\S]*fewer than 3/);
+        expect(messages(evaluate(storage.monQuorum, mons(5)))).toEqual(["CephCluster rook-ceph runs 5 mons on 3 storage nodes, one per node: 2 cannot be placed."]);
+        expect(evaluate(storage.monQuorum, mons(3))).toEqual([]);
+    });
+});
+
+describe("Flux", () => {
+    it("predicts each shard's rollout from its root Kustomization and its controllers", () => {
+        const budgets = flux.shardRollouts(stacks.prod, 60);
+        expect(budgets).toHaveLength(16);
+        expect(Math.max(...budgets.map((b) => b.used))).toBeLessThan(60);
+        expect(flux.rolloutWindow.budgets!(stacks.prod, { maxWindowMinutes: 60 })).toEqual([expect.objectContaining({ id: "flux.rollout.busiest", unit: "min" })]);
+    });
+
+    it("rejects a shard whose rollout overruns the window, or controllers too slow for it", () => {
+        const crowded = edit(stacks.prod, "flux-shard-3-root", (k) => (k.props.metadata.annotations[SHARD_TENANTS_ANNOTATION] = "40000"));
+        expect(messages(evaluate(flux.rolloutWindow, crowded))).toEqual([expect.stringMatching(/^rollout of shard shard-3 \(40000 tenants.*predicted \dh\d\dm\d\ds, window 1h/)]);
+        expect(evaluate(flux.rolloutWindow, stacks.prod, { maxWindowMinutes: 10 }).length).toBeGreaterThan(0);
+        const slow = edit(stacks.prod, "flux-shard-1-helm-controller", (d) => {
+            const c = container(d);
+            c.args = c.args.map((a: string) => (a.startsWith("--concurrent=") ? "--concurrent=1" : a));
+            c.resources.limits.cpu = "200m";
+        });
+        expect(messages(evaluate(flux.rolloutWindow, slow))).toEqual([expect.stringMatching(/^rollout of shard shard-1 /)]);
+    });
+
+    it("rejects a shard without its own controller, and a source of another shard", () => {
+        const unwatched = without(stacks.dev, "flux-shard-2-kustomize-controller");
+        expect(messages(evaluate(flux.shardSources, unwatched))).toEqual([expect.stringMatching(/tenants-shard-2 is in shard shard-2, but no kustomize-controller watches sharding\.fluxcd\.io\/key=shard-2/)]);
+        const crossed = edit(stacks.dev, "flux-shard-1-root", (k) => (k.props.spec.sourceRef.name = "tenants-shard-2"));
+        expect(messages(evaluate(flux.shardSources, crossed))).toEqual([expect.stringMatching(/\(shard shard-1\) reads GitRepository flux-system\/tenants-shard-2 of shard shard-2/)]);
+        const release = k8s({
+            apiVersion: "helm.toolkit.fluxcd.io/v2",
+            kind: "HelmRelease",
+            metadata: { name: "tenant-alice", namespace: "flux-system", labels: { "sharding.fluxcd.io/key": "shard-1" } },
+            spec: { chart: { spec: { chart: "tenant-apps", sourceRef: { kind: "HelmRepository", name: "tenant-apps-shard-1" } } } },
+        });
+        expect(messages(evaluate(flux.shardSources, [...stacks.dev, release])).join("\n")).toMatch(/does not label its HelmChart/);
+    });
+
+    it("rejects a controller without the lockdown flags, shard or main", () => {
+        expect(evaluate(flux.lockdown, stacks.prod)).toEqual([]);
+        const open = edit(stacks.dev, "flux-shard-1-kustomize-controller", (d) => (container(d).args = container(d).args.filter((a: string) => !a.startsWith("--no-remote-bases"))));
+        expect(messages(evaluate(flux.lockdown, open))).toEqual([expect.stringMatching(/kustomize-controller-shard-1 \(kustomize-controller, container manager\) runs without --no-remote-bases; expected --no-remote-bases=true/)]);
+        const main = edit(stacks.dev, "flux-main-helm-controller", (d) => (container(d).args = container(d).args.map((a: string) => a.replace("--no-cross-namespace-refs=true", "--no-cross-namespace-refs=false"))));
+        expect(messages(evaluate(flux.lockdown, main))).toEqual([expect.stringMatching(/helm-controller .* runs with --no-cross-namespace-refs=false/)]);
+    });
+
+    it("rejects a pruning Kustomization that does not protect tenant data, and unmarked tenant namespaces", () => {
+        expect(evaluate(flux.tenantPrune, stacks.dev)).toEqual([]);
+        const unmarked = edit(stacks.dev, "flux-shard-1-root", (k) => delete k.props.spec.commonMetadata);
+        expect(messages(evaluate(flux.tenantPrune, unmarked))).toEqual([expect.stringMatching(/tenants-shard-1 .* does not mark what it applies kustomize\.toolkit\.fluxcd\.io\/prune: disabled/)]);
+        const mirror = edit(stacks.dev, "flux-shard-1-root", (k) => (k.props.spec.deletionPolicy = "Delete"));
+        expect(messages(evaluate(flux.tenantPrune, mirror))).toEqual([expect.stringMatching(/deletionPolicy Delete: deleting or replacing it deletes everything it applied/)]);
+        const patched = edit(unmarked, "flux-shard-1-root", (k) => {
+            const patch = (kind: string) => ({ target: { kind }, patch: `apiVersion: v1\nkind: ${kind}\nmetadata:\n  name: any\n  annotations:\n    ${PRUNE_ANNOTATION}: disabled\n` });
+            k.props.spec.patches = ["Namespace", "PersistentVolumeClaim", "Kustomization"].map(patch);
+        });
+        expect(evaluate(flux.tenantPrune, patched)).toEqual([]);
+        const ns = k8s({ apiVersion: "v1", kind: "Namespace", metadata: { name: "alice", labels: { [TENANT_LABEL]: "alice" } } });
+        expect(messages(evaluate(flux.tenantPrune, [ns]))).toEqual(["Namespace alice of tenant alice lacks kustomize.toolkit.fluxcd.io/prune: disabled."]);
+    });
+});
+
+describe("data", () => {
+    it("sums every connection the app tiers open against the pooler and Postgres", () => {
+        const budgets = data.connectionBudget.budgets!(stacks.homelab, {});
+        expect(budgets.map((b) => [b.id, b.used, b.limit])).toEqual([
+            // web 2 × 2 × 5 + streaming 1 × 10 + workers 25 + 2 × 10 + scheduler 5 against max_client_conn 200 × 1 pod
+            ["data.connections.clients.postgres-pooler-rw", 80, 200],
+            ["data.connections.server.postgres-pooler-rw", 40, 97],
+        ]);
+    });
+
+    it("rejects 25 → 160 worker threads against the unchanged pooler (outage 3)", () => {
+        const busy = edit(stacks.homelab, "app-worker-default", (d) => (container(d).args = container(d).args.map((a: string) => (a === "25" ? "160" : a))));
+        expect(messages(evaluate(data.connectionBudget, busy))).toEqual([expect.stringMatching(/^database clients \(web 20 \+ streaming 10 \+ workers 185\) .*: 215 connections against 200\.$/)]);
+        const bigPool = edit(stacks.homelab, "postgres-pooler", (p) => (p.props.spec.pgbouncer.parameters.default_pool_size = "120"));
+        expect(messages(evaluate(data.connectionBudget, bigPool))).toEqual([expect.stringMatching(/^PgBouncer server connections .*: 120 connections against 97\.$/)]);
+    });
+
+    it("flags clients that bypass the pooler", () => {
+        const direct = edit(stacks.homelab, "app-web", (d) => (container(d).env.find((e: any) => e.name === "DB_HOST").value = "postgres-rw.media-app.svc.cluster.local"));
+        expect(messages(evaluate(data.connectionBudget, direct))).toEqual(["Deployment media-app/web container web connects to Postgres directly (DB_HOST postgres-rw), outside the pooler's budget."]);
+    });
+
+    it("rejects prepared statements behind transaction pooling", () => {
+        expect(evaluate(data.preparedStatements, stacks.homelab)).toEqual([]);
+        const on = edit(stacks.homelab, "app-streaming", (d) => (container(d).env.find((e: any) => e.name === "PREPARED_STATEMENTS").value = "true"));
+        expect(messages(evaluate(data.preparedStatements, on))).toEqual([expect.stringMatching(/reaches postgres-pooler-rw \(pool mode transaction\) with PREPARED_STATEMENTS =true/)]);
+    });
+
+    it("rejects Redis without a memory limit, with the wrong eviction policy, or beside the workers", () => {
+        expect(evaluate(data.redisTiers, stacks.homelab)).toEqual([]);
+        const noLimit = edit(stacks.homelab, "redis-cache", (d) => delete container(d).resources.limits);
+        expect(messages(evaluate(data.redisTiers, noLimit))).toEqual([expect.stringMatching(/redis-cache: no memory limit/)]);
+        const evicting = edit(stacks.homelab, "redis-queue-config", (c) => (c.props.data["redis.conf"] = c.props.data["redis.conf"].replace("maxmemory-policy noeviction", "maxmemory-policy allkeys-lru")));
+        expect(messages(evaluate(data.redisTiers, evicting))).toEqual([expect.stringMatching(/queue tier with maxmemory-policy allkeys-lru: queued jobs would be evicted/)]);
+        const together = edit(stacks.homelab, "redis-cache", (d) => delete d.props.spec.template.spec.affinity.podAntiAffinity);
+        const near = messages(evaluate(data.redisTiers, together));
+        expect(near).toEqual([expect.stringMatching(/redis-cache: may share a node with .*: no required pod anti-affinity/)]);
+        for (const w of ["worker-default", "worker-pull-pi", "scheduler"]) expect(near[0]).toContain(w);
+    });
+});
+
+describe("workloads", () => {
+    it("rejects a container without probes", () => {
+        const blind = edit(stacks.prod, "app-web", (d) => delete container(d).livenessProbe);
+        expect(messages(evaluate(workloads.probes, blind))).toEqual([expect.stringMatching(/Deployment media-app\/web container web has no livenessProbe/)]);
+    });
+
+    it("rejects a multi-replica workload without a PodDisruptionBudget, or with one that blocks every drain", () => {
+        expect(messages(evaluate(workloads.pdbs, without(stacks.prod, "app-web-pdb")))).toEqual([expect.stringMatching(/Deployment media-app\/web runs 6 replicas but no PodDisruptionBudget/)]);
+        const blocking = edit(stacks.prod, "app-web-pdb", (p) => (p.props.spec = { minAvailable: "100%", selector: p.props.spec.selector }));
+        expect(messages(evaluate(workloads.pdbs, blocking))).toEqual([expect.stringMatching(/never lets a pod of Deployment media-app\/web \(6 replicas\) go/)]);
+    });
+
+    it("rejects a second scheduler process, and none at all", () => {
+        const two = edit(stacks.prod, "app-scheduler", (d) => (d.props.spec.replicas = 2));
+        expect(messages(evaluate(workloads.singleScheduler, two))).toEqual([expect.stringMatching(/^2 processes run the scheduler queue/)]);
+        expect(messages(evaluate(workloads.singleScheduler, without(stacks.prod, "app-scheduler")))).toEqual(["no process runs the scheduler queue: periodic jobs never run."]);
+    });
+
+    it("rejects workers at or above the serving tiers' priority", () => {
+        const web = named(stacks.prod, "app-web").props.spec.template.spec.priorityClassName;
+        const equal = edit(stacks.prod, "app-worker-default", (d) => (d.props.spec.template.spec.priorityClassName = web));
+        expect(messages(evaluate(workloads.workerPriority, equal))).toEqual([expect.stringMatching(/worker-default runs at priority \d+ \(.*\), not below the serving tiers' lowest/)]);
+    });
+
+    it("rejects an arm64-eligible workload without a multi-arch image, and passes one pinned to amd64", () => {
+        const plain = edit(stacks.prod, "app-worker-federation", (d) => delete d.props.spec.template.metadata.annotations[IMAGE_MULTI_ARCH_ANNOTATION]);
+        const before = new Set(messages(evaluate(workloads.multiArch, stacks.prod)));
+        expect(messages(evaluate(workloads.multiArch, plain)).filter((m) => !before.has(m))).toEqual([
+            expect.stringMatching(/worker-federation may run on arm64 nodes \(affinity allows amd64, arm64\) but its image ghcr\.io\/mastodon\/mastodon:v4\.3\.2 is not declared multi-arch/),
+        ]);
+        const pinned = deployment("legacy", { containers: [withProbes({ name: "legacy", image: "example.org/amd64-only:1" })], pod: { nodeSelector: { "kubernetes.io/arch": "amd64" } } });
+        const loose = deployment("legacy", { containers: [withProbes({ name: "legacy", image: "example.org/amd64-only:1" })] });
+        expect(evaluate(workloads.multiArch, [pinned])).toEqual([]);
+        expect(messages(evaluate(workloads.multiArch, [loose]))).toEqual([expect.stringMatching(/no arch affinity/)]);
+    });
+});
+
+describe("edge", () => {
+    const confEdit = (rs: Resources, f: (conf: string) => string) => edit(rs, "proxy-config", (c) => (c.props.data["nginx.conf"] = f(c.props.data["nginx.conf"])));
+
+    it("reads nginx's sizing from the nginx.conf its Deployment mounts", () => {
+        const [clients, files] = edge.proxyBudgetsOf(stacks.homelab, 1.25);
+        expect(clients).toMatchObject({ used: 1875, unit: "clients" });
+        expect(clients.limit).toBeGreaterThanOrEqual(1875);
+        expect(files.used).toBeLessThanOrEqual(files.limit);
+    });
+
+    it("rejects nginx at its default 512 worker_connections for the expected peak (outage 4)", () => {
+        const stock = confEdit(stacks.homelab, (c) => c.replace(/worker_connections\s+\d+;/, "worker_connections 512;"));
+        expect(messages(evaluate(edge.nginxClients, stock))).toEqual([expect.stringMatching(/needs 1875 clients, holds 1024\.$/)]);
+        expect(messages(evaluate(edge.nginxClients, stacks.homelab, { headroom: 2 }))).toEqual([expect.stringMatching(/needs 3000 clients/)]);
+    });
+
+    it("rejects an open-file limit below 2 × worker_connections", () => {
+        const unset = confEdit(stacks.homelab, (c) => c.replace(/worker_rlimit_nofile\s+\d+;/, ""));
+        expect(messages(evaluate(edge.nginxOpenFiles, unset))).toEqual([expect.stringMatching(/worker_rlimit_nofile allows only the inherited limit/)]);
+    });
+
+    it("never passes an nginx whose config or peak it cannot read", () => {
+        const lost = without(stacks.homelab, "proxy-config");
+        expect(messages(evaluate(edge.nginxClients, lost))).toEqual([expect.stringMatching(/which no ConfigMap in the stack provides/)]);
+    });
+
+    it("rejects a stack without DNS autoscaling, or without preventSinglePointFailure", () => {
+        expect(messages(evaluate(edge.dnsAutoscaler, without(stacks.homelab, "dns-autoscaler-deployment")))).toEqual([expect.stringMatching(/^No cluster-proportional-autoscaler/)]);
+        const spof = edit(stacks.homelab, "dns-autoscaler-config", (c) => (c.props.data.linear = JSON.stringify({ ...JSON.parse(c.props.data.linear), preventSinglePointFailure: false })));
+        expect(messages(evaluate(edge.dnsAutoscaler, spof))).toEqual([expect.stringMatching(/without preventSinglePointFailure/)]);
+        expect(named(stacks.homelab, "dns-autoscaler-config").props.metadata.annotations[CLUSTER_NODES_ANNOTATION]).toBe("8");
+    });
+});
+
+describe("safety", () => {
+    it("rejects stateful resources and the namespaces holding them without protect", () => {
+        const open = stacks.homelab.map((r) => (["storage-cluster", "app-namespace"].includes(r.name) ? { ...r, protect: false } : r));
+        expect(messages(evaluate(safety.statefulProtected, open))).toEqual([
+            "CephCluster rook-ceph/rook-ceph is stateful but not protected: a delete or replace would destroy its data.",
+            "Namespace media-app holds ObjectBucketClaim media-app/media-bucket, Cluster media-app/postgres but is not protected: deleting it deletes them.",
+        ]);
+    });
+
+    it("rejects credentials in ConfigMaps, env values and other inputs, not in Secrets", () => {
+        const leaky = edit(stacks.homelab, "app-web", (d) => container(d).env.push({ name: "SECRET_KEY_BASE", value: "d1f2e3" }));
+        expect(messages(evaluate(safety.noPlainSecrets, leaky))).toEqual(["app-web: container web env SECRET_KEY_BASE is a credential in plain text."]);
+        const redis = edit(stacks.homelab, "redis-cache-config", (c) => (c.props.data["redis.conf"] += "requirepass hunter22\n"));
+        expect(messages(evaluate(safety.noPlainSecrets, redis))).toEqual(["redis-cache-config: data.redis.conf writes a credential into a config file."]);
+        const key = k8s({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tls", annotations: { note: "-----BEGIN RSA PRIVATE KEY-----\nMIIE..." } }, data: { aws: "AKIAIOSFODNN7EXAMPLE" } });
+        expect(messages(evaluate(safety.noPlainSecrets, [key]))).toEqual(["tls: metadata.annotations.note holds a private key.", "tls: data.aws holds an AWS access key."]);
+        const secret = k8s({ apiVersion: "v1", kind: "Secret", metadata: { name: "db" }, stringData: { password: "hunter22" } });
+        expect(evaluate(safety.noPlainSecrets, [secret])).toEqual([]);
+    });
+});
+
+describe("media", () => {
+    const ALL: Rule[] = [media.bucketAccess, media.bucketEncryption, media.bucketVersioning, media.bucketLifecycle];
+    const ofType = (rs: Resources, t: string) => rs.filter((r) => r.type === t);
+    const withoutType = (rs: Resources, t: string) => rs.filter((r) => r.type !== t);
+
+    it("passes the prod S3 bucket and the dev RGW claim as the media component builds them", () => {
+        expect(ofType(stacks.prod, "aws:s3/bucket:Bucket")).toHaveLength(1);
+        expect(ofType(stacks.dev, "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim")).toHaveLength(1);
+        for (const r of ALL) expect([...evaluate(r, stacks.prod), ...evaluate(r, stacks.dev)]).toEqual([]);
+    });
+
+    it("rejects a bucket policy that lets anyone read, or reads beyond the configured CDN ranges", () => {
+        const open = stacks.prod.map((r) => {
+            if (r.type !== "aws:s3/bucketPolicy:BucketPolicy") return r;
+            const doc = JSON.parse(r.props.policy);
+            for (const s of doc.Statement) if (s.Effect === "Allow") delete s.Condition;
+            return { ...r, props: { ...r.props, policy: JSON.stringify(doc) } };
+        });
+        const found = evaluate(media.bucketAccess, open);
+        expect(found.length).toBeGreaterThan(0);
+        expect(found[0]).toMatchObject({ level: "mandatory", urn: ofType(stacks.prod, "aws:s3/bucket:Bucket")[0].urn });
+        expect(evaluate(media.bucketAccess, stacks.prod, { cdnRanges: ["10.0.0.0/8"] }).length).toBeGreaterThan(0);
+    });
+
+    it("rejects a bucket without encryption or versioning (mandatory) and without lifecycle (advisory)", () => {
+        expect(messages(evaluate(media.bucketEncryption, withoutType(stacks.prod, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")))).toEqual([
+            expect.stringContaining("no default encryption"),
+        ]);
+        const suspended = stacks.prod.map((r) => (r.type === "aws:s3/bucketVersioning:BucketVersioning" ? { ...r, props: { ...r.props, versioningConfiguration: { status: "Suspended" } } } : r));
+        expect(messages(evaluate(media.bucketVersioning, suspended))).toEqual([expect.stringContaining("versioning is not Enabled")]);
+        const noLifecycle = withoutType(stacks.prod, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
+        expect(evaluate(media.bucketLifecycle, noLifecycle).map((f) => f.level)).toEqual(["advisory", "advisory"]);
+        expect(evaluate(media.bucketAccess, noLifecycle)).toEqual([]);
+    });
+});
