@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as jsyaml from "js-yaml";
 import { ConfigError, type ConfigProblem } from "../config/errors";
+import { yamlScalar } from "./yaml";
 
 export interface ShardLock {
     /** Shard count the lock was written for. */
@@ -44,7 +45,8 @@ export function formatLock(lock: ShardLock, registryName: string): string {
     if (names.length === 0) lines.push("tenants: {}");
     else {
         lines.push("tenants:");
-        for (const n of names) lines.push(`  ${n}: ${shardName(lock.tenants.get(n)!)}`);
+        // Quoted where YAML would read a name as a number (00, 1e3).
+        for (const n of names) lines.push(`  ${yamlScalar(n)}: ${shardName(lock.tenants.get(n)!)}`);
     }
     return lines.join("\n") + "\n";
 }

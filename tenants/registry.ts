@@ -119,33 +119,50 @@ export function parseRegistry(text: string, file: string, opts: RegistryOptions 
             const at = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
             for (const where of at) problems.push({ path: where.map((s) => (typeof s === "number" ? s : String(s))), message: p.message });
         }
-        throw locate(text, file, problems);
     }
+    // Checks across entries run on whatever is well-formed, so they are reported with the shape errors.
+    const rawTenants = (raw as { tenants?: unknown })?.tenants;
+    problems.push(...entryProblems(Array.isArray(rawTenants) ? rawTenants : [], opts));
+    if (problems.length > 0 || !parsed.success) throw locate(text, file, problems);
 
-    const tenants: Tenant[] = [];
-    const firstIndex = new Map<string, number>();
-    parsed.data.tenants.forEach((t, i) => {
-        const at = (...rest: (string | number)[]) => ["tenants", i, ...rest];
-        const seen = firstIndex.get(t.name);
-        if (seen !== undefined) problems.push({ path: at("name"), message: `expected a unique tenant name, got ${renderValue(t.name)} (also tenants[${seen}])` });
-        else firstIndex.set(t.name, i);
-        if (RESERVED_NAMES.includes(t.name) || RESERVED_PREFIXES.some((p) => t.name.startsWith(p))) {
-            problems.push({ path: at("name"), message: `expected a name that is not reserved for the platform (${[...RESERVED_NAMES, ...RESERVED_PREFIXES.map((p) => `${p}*`)].join(", ")}), got ${renderValue(t.name)}` });
-        }
-        const plan = t.plan ?? opts.defaultPlan;
-        if (plan === undefined) problems.push({ path: at(), message: "expected a plan (the stack names no default plan), got nothing" });
-        else if (opts.plans && !opts.plans.includes(plan)) {
-            problems.push({ path: at(t.plan === undefined ? "name" : "plan"), message: `expected one of the plans ${opts.plans.join(", ")}, got ${renderValue(plan)}` });
-        }
-        const apps = new Map<string, number>();
-        t.apps.forEach((a, j) => {
-            if (apps.has(a.name)) problems.push({ path: at("apps", j), message: `expected each app once, got ${renderValue(a.name)} again (also apps[${apps.get(a.name)}])` });
-            else apps.set(a.name, j);
-        });
-        tenants.push({ name: t.name, plan: plan ?? "", status: t.status, apps: t.apps });
-    });
-    if (problems.length > 0) throw locate(text, file, problems);
+    const tenants: Tenant[] = parsed.data.tenants.map((t) => ({ name: t.name, plan: t.plan ?? opts.defaultPlan ?? "", status: t.status, apps: t.apps }));
     return { file, tenants };
+}
+
+const field = (v: unknown, k: string): unknown => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined);
+
+/** Unique and unreserved names, known plans, each app once. */
+function entryProblems(entries: readonly unknown[], opts: RegistryOptions): Located[] {
+    const problems: Located[] = [];
+    const firstIndex = new Map<string, number>();
+    entries.forEach((t, i) => {
+        const at = (...rest: (string | number)[]) => ["tenants", i, ...rest];
+        const name = field(t, "name");
+        if (typeof name === "string") {
+            const seen = firstIndex.get(name);
+            if (seen !== undefined) problems.push({ path: at("name"), message: `expected a unique tenant name, got ${renderValue(name)} (also tenants[${seen}])` });
+            else firstIndex.set(name, i);
+            if (RESERVED_NAMES.includes(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p))) {
+                problems.push({ path: at("name"), message: `expected a name that is not reserved for the platform (${[...RESERVED_NAMES, ...RESERVED_PREFIXES.map((p) => `${p}*`)].join(", ")}), got ${renderValue(name)}` });
+            }
+        }
+        if (t === null || typeof t !== "object" || Array.isArray(t)) return;
+        const plan = field(t, "plan") ?? opts.defaultPlan;
+        if (plan === undefined) problems.push({ path: at(), message: "expected a plan (the stack names no default plan), got nothing" });
+        else if (typeof plan === "string" && opts.plans && !opts.plans.includes(plan)) {
+            problems.push({ path: at(field(t, "plan") === undefined ? "name" : "plan"), message: `expected one of the plans ${opts.plans.join(", ")}, got ${renderValue(plan)}` });
+        }
+        const apps = field(t, "apps");
+        if (!Array.isArray(apps)) return;
+        const seenApps = new Map<string, number>();
+        apps.forEach((a, j) => {
+            const appName = typeof a === "string" ? a : field(a, "name");
+            if (typeof appName !== "string") return;
+            if (seenApps.has(appName)) problems.push({ path: at("apps", j), message: `expected each app once, got ${renderValue(appName)} again (also apps[${seenApps.get(appName)}])` });
+            else seenApps.set(appName, j);
+        });
+    });
+    return problems;
 }
 
 /** Reads and parses a registry file. */

@@ -1,9 +1,11 @@
 // The tenant GitOps tree: what Flux reconciles for every tenant, rendered from the registry and the shard
 // plan. Tenants are never Pulumi resources; this tree is where they live.
 //
-//   <tree>/shards/<shard>/kustomization.yaml   lists the shard's tenant Kustomizations (applied by the
-//   <tree>/shards/<shard>/<tenant>.yaml        shard's root Kustomization, which Pulumi declares)
+//   <tree>/shards/<shard>/tenants.yaml         the Kustomization of every tenant on the shard (applied by
+//   <tree>/shards/<shard>/kustomization.yaml   the shard's root Kustomization, which Pulumi declares)
 //   <tree>/tenants/<tenant>/tenant.yaml        the tenant's own objects (applied by its Kustomization)
+// One folder per tenant is what a per-tenant Kustomization needs; the shard's side is one file, so the tree
+// has about one file per tenant (file creation dominates rendering time on slow disks).
 //
 // Prune safety (outage 5, and moves between shards): the tenant's Namespace, data volume, Kustomization
 // and HelmRelease carry `kustomize.toolkit.fluxcd.io/prune: disabled`, so no garbage collection ever
@@ -12,7 +14,7 @@
 // objects in place. The README ("Prune safety") walks through a move.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { planLimits, type Plan } from "../capacity/tenantQuota";
+import { planLimits, type Plan, type PlanLimits } from "../capacity/tenantQuota";
 import { PLAN_LABEL, PRUNE_ANNOTATION, PRUNE_DISABLED, SHARD_LABEL, TENANT_LABEL } from "../capacity/labels";
 import type { PlatformConfig } from "../config/schema";
 import { shardName } from "./lock";
@@ -73,13 +75,21 @@ export const TENANT_ROLE = "edit";
 const TENANT_KUSTOMIZATION_TIMEOUT = "5m";
 
 const keep = { [PRUNE_ANNOTATION]: PRUNE_DISABLED };
+
+// Every tenant of a plan gets the same quantities: work them out once per plan.
+const limitsCache = new WeakMap<Plan, PlanLimits>();
+function limitsOf(plan: Plan): PlanLimits {
+    let l = limitsCache.get(plan);
+    if (!l) limitsCache.set(plan, (l = planLimits(plan)));
+    return l;
+}
 const keepOf = (s: Pick<RenderSettings, "pruneProtection">) => (s.pruneProtection ? keep : {});
 
 /** The tenant's objects (its folder) and its Kustomization (its shard's folder). */
 export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { objects: Manifest[]; kustomization: Manifest } {
     const plan = s.plans[t.plan];
     if (!plan) throw new Error(`tenant ${t.name}: unknown plan ${t.plan}`);
-    const limits = planLimits(plan);
+    const limits = limitsOf(plan);
     const ns = t.name;
     const fluxName = tenantFluxName(t.name);
     const tenantLabels = { [TENANT_LABEL]: t.name };
@@ -205,23 +215,26 @@ export interface TreeFile {
 
 const HEADER = "# Rendered by `platform tenants render` from the tenant registry; edit the registry, not this file.\n";
 
+/** The file of a shard's folder that holds its tenants' Kustomizations. */
+export const SHARD_TENANTS_FILE = "tenants.yaml";
+
 /** Every file of the tree, tenant by tenant (a generator, so a large tree never sits in memory at once). */
 export function* treeFiles(tenants: readonly Tenant[], assignment: ReadonlyMap<string, number>, shards: number, s: RenderSettings): Generator<TreeFile> {
-    const perShard: string[][] = Array.from({ length: shards }, () => []);
+    const perShard: { name: string; text: string }[][] = Array.from({ length: shards }, () => []);
     for (const t of tenants) {
         const shardIndex = assignment.get(t.name);
         if (shardIndex === undefined || shardIndex >= shards) throw new Error(`tenant ${t.name} has no shard`);
-        const shard = shardName(shardIndex);
-        const { objects, kustomization } = tenantManifests(t, shard, s);
-        perShard[shardIndex].push(t.name);
+        const { objects, kustomization } = tenantManifests(t, shardName(shardIndex), s);
+        perShard[shardIndex].push({ name: t.name, text: toYaml(kustomization) });
         yield { path: `${tenantDirectory(t.name)}/${TENANT_FILE}`, content: HEADER + toYamlDocuments(objects) };
-        yield { path: `${shardDirectory(shard)}/${t.name}.yaml`, content: HEADER + toYaml(kustomization) };
     }
     for (let i = 0; i < shards; i++) {
-        const names = perShard[i].sort();
+        const dir = shardDirectory(shardName(i));
+        const entries = perShard[i].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        if (entries.length > 0) yield { path: `${dir}/${SHARD_TENANTS_FILE}`, content: HEADER + entries.map((e) => e.text).join("---\n") };
         yield {
-            path: `${shardDirectory(shardName(i))}/kustomization.yaml`,
-            content: HEADER + toYaml({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: names.map((n) => `${n}.yaml`) }),
+            path: `${dir}/kustomization.yaml`,
+            content: HEADER + toYaml({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: entries.length > 0 ? [SHARD_TENANTS_FILE] : [] }),
         };
     }
 }
@@ -255,38 +268,36 @@ function listFiles(root: string, rel: string, out: string[]): void {
 }
 
 /**
- * Brings the tree at `root` in line with `files` ("write"), or only compares ("check"). Writes only
- * files whose content changed, removes files the registry no longer produces and their empty folders.
+ * Brings the tree at `root` in line with `files` ("write"), or only compares ("check"). Lists what is
+ * there first, so absent files are written without probing; writes only files whose content changed;
+ * removes files the registry no longer produces and the folders they leave empty.
  */
 export function syncTree(root: string, files: Iterable<TreeFile>, mode: "write" | "check"): TreeDiff {
     const diff: TreeDiff = { missing: [], changed: [], extra: [], unchanged: 0 };
+    const present: string[] = [];
+    for (const folder of OWNED_FOLDERS) listFiles(root, folder, present);
+    const existing = new Set(present);
+    const folders = new Set(present.map((p) => path.posix.dirname(p)));
     const expected = new Set<string>();
-    const made = new Set<string>();
     for (const f of files) {
         expected.add(f.path);
         const full = path.join(root, f.path);
-        let current: string | undefined;
-        try {
-            current = fs.readFileSync(full, "utf8");
-        } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-        }
-        if (current === f.content) {
-            diff.unchanged++;
-            continue;
-        }
-        (current === undefined ? diff.missing : diff.changed).push(f.path);
+        if (existing.has(f.path)) {
+            if (fs.readFileSync(full, "utf8") === f.content) {
+                diff.unchanged++;
+                continue;
+            }
+            diff.changed.push(f.path);
+        } else diff.missing.push(f.path);
         if (mode === "write") {
-            const dir = path.dirname(full);
-            if (!made.has(dir)) {
-                fs.mkdirSync(dir, { recursive: true });
-                made.add(dir);
+            const dir = path.posix.dirname(f.path);
+            if (!folders.has(dir)) {
+                fs.mkdirSync(path.join(root, dir), { recursive: true });
+                folders.add(dir);
             }
             fs.writeFileSync(full, f.content);
         }
     }
-    const present: string[] = [];
-    for (const folder of OWNED_FOLDERS) listFiles(root, folder, present);
     for (const p of present) {
         if (expected.has(p)) continue;
         diff.extra.push(p);
@@ -310,8 +321,8 @@ export function syncTree(root: string, files: Iterable<TreeFile>, mode: "write" 
 export function tenantsIn(paths: readonly string[]): string[] {
     const names = new Set<string>();
     for (const p of paths) {
-        const t = /^tenants\/([^/]+)\//.exec(p) ?? /^shards\/[^/]+\/([^/]+)\.yaml$/.exec(p);
-        if (t && t[1] !== "kustomization") names.add(t[1]);
+        const t = /^tenants\/([^/]+)\//.exec(p);
+        if (t) names.add(t[1]);
     }
     return [...names].sort();
 }

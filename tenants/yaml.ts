@@ -13,10 +13,13 @@ const KEYWORDS = new Set(["y", "n", "yes", "no", "true", "false", "on", "off", "
 
 function plainOk(s: string): boolean {
     // Exponent forms (1e3, and e0 for some YAML 1.1 readers) and 0x/0o/0b prefixes read as numbers.
-    if (/^[0-9_]*\.?[0-9_]*[eE][-+]?[0-9]*$/.test(s) || /^0[xXoObB]/.test(s)) return false;
+    if (/^[0-9_]*\.?[0-9_]*[eE][-+]?[0-9]+$/.test(s) || /^0[xXoObB]/.test(s)) return false;
     if (PLAIN.test(s)) return !KEYWORDS.has(s.toLowerCase()) && !s.endsWith(":");
     return PLAIN_DIGIT.test(s);
 }
+
+// Keys and most values repeat from object to object (kinds, label keys, namespaces): remember their text.
+const scalarText = new Map<string, string>();
 
 /** A scalar as YAML text. */
 export function yamlScalar(v: string | number | boolean | null): string {
@@ -26,41 +29,22 @@ export function yamlScalar(v: string | number | boolean | null): string {
         if (!Number.isFinite(v)) throw new TypeError(`cannot write ${v} as YAML`);
         return Object.is(v, -0) ? "0" : String(v);
     }
-    if (plainOk(v)) return v;
+    const known = scalarText.get(v);
+    if (known !== undefined) return known;
     // JSON's escapes are YAML's; U+2028/U+2029 are line breaks to YAML, so escape them too.
-    return JSON.stringify(v).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    const text = plainOk(v) ? v : JSON.stringify(v).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    if (scalarText.size > 100_000) scalarText.clear();
+    scalarText.set(v, text);
+    return text;
 }
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json | undefined };
 
-function isEmptyCollection(v: Json): boolean {
-    return typeof v === "object" && v !== null && (Array.isArray(v) ? v.length === 0 : Object.keys(v).every((k) => v[k] === undefined));
-}
-
-function write(v: Json, indent: string, out: string[]): void {
-    if (Array.isArray(v)) {
-        for (const item of v) {
-            if (item !== null && typeof item === "object" && !isEmptyCollection(item)) {
-                // "- " then the first line of the nested block on the same line.
-                const nested: string[] = [];
-                write(item, indent + "  ", nested);
-                out.push(`${indent}- ${nested[0].slice(indent.length + 2)}`, ...nested.slice(1));
-            } else out.push(`${indent}- ${inline(item)}`);
-        }
-        return;
-    }
-    if (v !== null && typeof v === "object") {
-        for (const [k, val] of Object.entries(v)) {
-            if (val === undefined) continue;
-            const key = yamlScalar(k);
-            if (val !== null && typeof val === "object" && !isEmptyCollection(val)) {
-                out.push(`${indent}${key}:`);
-                write(val, indent + "  ", out);
-            } else out.push(`${indent}${key}: ${inline(val)}`);
-        }
-        return;
-    }
-    out.push(indent + inline(v));
+function isCollection(v: unknown): v is Json[] | { [k: string]: Json | undefined } {
+    if (v === null || typeof v !== "object") return false;
+    if (Array.isArray(v)) return v.length > 0;
+    for (const k in v) if ((v as Record<string, unknown>)[k] !== undefined) return true;
+    return false;
 }
 
 function inline(v: Json): string {
@@ -69,11 +53,39 @@ function inline(v: Json): string {
     return yamlScalar(v);
 }
 
+/**
+ * Appends the lines of a non-empty collection at `indent`; its first line starts with `lead` instead
+ * (a list item's "- " goes there, so a map in a list reads "- key: value").
+ */
+function write(v: Json[] | { [k: string]: Json | undefined }, indent: string, lead: string, out: string[]): void {
+    let first = true;
+    if (Array.isArray(v)) {
+        for (const item of v) {
+            const dash = `${first ? lead : indent}- `;
+            first = false;
+            if (isCollection(item)) write(item, indent + "  ", dash, out);
+            else out.push(dash + inline(item));
+        }
+        return;
+    }
+    for (const k in v) {
+        const val = v[k];
+        if (val === undefined) continue;
+        const key = `${first ? lead : indent}${yamlScalar(k)}:`;
+        first = false;
+        if (isCollection(val)) {
+            out.push(key);
+            const inner = indent + "  ";
+            write(val, inner, inner, out);
+        } else out.push(`${key} ${inline(val)}`);
+    }
+}
+
 /** One YAML document (no leading `---`), ending in a newline. Keys whose value is undefined are left out. */
 export function toYaml(value: unknown): string {
+    if (!isCollection(value)) return inline(value as Json) + "\n";
     const out: string[] = [];
-    if (value !== null && typeof value === "object" && !isEmptyCollection(value as Json)) write(value as Json, "", out);
-    else out.push(inline(value as Json));
+    write(value, "", "", out);
     return out.join("\n") + "\n";
 }
 
