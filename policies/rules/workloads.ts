@@ -1,10 +1,23 @@
 // Workloads (outages 3 and 4): probes on every container, disruption budgets for multi-replica workloads,
 // exactly one scheduler process, workers below web and streaming in priority, and multi-arch images for
 // anything that may land on an arm64 node.
-import { ARCH_LABEL, IMAGE_MULTI_ARCH_ANNOTATION, TIER_LABEL } from "../../capacity/labels";
-import { parseSidekiqArgs, SCHEDULER_QUEUE, schedulerProblems, schedulerProcesses, type QueueServer } from "../../capacity/queues";
-import { at, forEach, known, rule, type PolicyResource } from "../framework";
-import { argvOf, containersOf, isWorkload, kindOf, metaName, namespaceOf, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads } from "../k8s";
+import {
+    ARCH_LABEL,
+    CPU_ANNOTATION,
+    DEDICATED_TAINT_KEY,
+    IMAGE_MULTI_ARCH_ANNOTATION,
+    MEMORY_GIB_ANNOTATION,
+    POOL_LABEL,
+    QUEUE_LOAD_ANNOTATION,
+    ROLE_LABEL,
+    TIER_LABEL,
+    UTILISATION_CEILING_ANNOTATION,
+} from "../../capacity/labels";
+import { findInstanceType, type Arch } from "../../capacity/instances";
+import { memoryBudgets, type NodeGroup, type PodGroup } from "../../capacity/memory";
+import { parseSidekiqArgs, queueBudgets, SCHEDULER_QUEUE, schedulerProblems, schedulerProcesses, type QueueLoad, type QueueServer } from "../../capacity/queues";
+import { at, forEach, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
+import { annotation, argvOf, containersOf, isWorkload, kindOf, labelsOf, memoryMiB, metaName, namespaceOf, numericAnnotation, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads } from "../k8s";
 
 const describe = (r: PolicyResource) => `${kindOf(r)} ${namespaceOf(r) ? `${namespaceOf(r)}/` : ""}${metaName(r)}`;
 
@@ -107,6 +120,42 @@ export const singleScheduler = rule<Record<string, never>>({
     },
 });
 
+/**
+ * Threads each queue needs at peak (Little's law under the utilisation ceiling, capacity/queues) against the
+ * threads serving it, from the Sidekiq Deployments' command lines and the queue load they carry.
+ */
+export function queueBudgetsOf(resources: PolicyResource[]): RuleBudget[] {
+    const servers = queueServersOf(resources);
+    if (servers.length === 0) return [];
+    const carrier = servers.map((s) => resources.find((r) => r.urn === s.urn)!).find((w) => annotation(w, QUEUE_LOAD_ANNOTATION) !== undefined);
+    if (!carrier) throw new MissingFact(`no Sidekiq Deployment carries ${QUEUE_LOAD_ANNOTATION}: the queues' load is unknown`);
+    let loads: QueueLoad[];
+    try {
+        loads = JSON.parse(annotation(carrier, QUEUE_LOAD_ANNOTATION)!);
+    } catch {
+        throw new MissingFact(`${metaName(carrier)} annotation ${QUEUE_LOAD_ANNOTATION} is not JSON`);
+    }
+    const ceiling = Number(annotation(carrier, UTILISATION_CEILING_ANNOTATION) ?? 0.7); // config/workloads default
+    return queueBudgets(loads, servers, ceiling)
+        .filter((b) => b.id !== "workloads.scheduler.processes")
+        .map((b) => ({ ...b, urn: carrier.urn }));
+}
+
+export const queueThreads = rule<Record<string, never>>({
+    name: "queue-workers-keep-up",
+    family: "workloads",
+    description: "Every queue has the worker threads its peak load needs (jobs per second × mean job time ÷ utilisation ceiling).",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    remediationSteps:
+        "Add worker replicas or threads for the queue (workloads.workers), or move it to a group with spare threads; every added thread also needs a database connection within the connection budget. Outage 3: the queues fell behind and the threads were raised past what PgBouncer allowed.",
+    config: {},
+    checkStack(resources, _config, report) {
+        guarded(report, undefined, () => reportOverBudget(queueBudgetsOf(resources), report, (b) => `${b.title}: ${b.used} needed, ${b.limit} serving.`));
+    },
+    budgets: (resources) => queueBudgetsOf(resources),
+});
+
 const tierOf = (w: PolicyResource) => podLabelsOf(w)[TIER_LABEL] ?? labelsTier(w);
 const labelsTier = (w: PolicyResource) => (at(w.props, "metadata.labels") ?? {})[TIER_LABEL] as string | undefined;
 
@@ -206,4 +255,75 @@ export const multiArch = rule<{ armArchs: string[]; multiArchRepositories: strin
     },
 });
 
-export const rules = [probes, pdbs, singleScheduler, workerPriority, multiArch];
+const BOTH: Arch[] = ["amd64", "arm64"];
+const asArchs = (a: string[] | undefined): Arch[] => (a === undefined ? BOTH : BOTH.filter((x) => a.includes(x)));
+const requestedMiB = (containers: any[]) => containers.reduce((sum, c) => sum + (memoryMiB(known(c.resources?.requests?.memory ?? c.resources?.limits?.memory, `memory of ${c.name}`)) ?? 0), 0);
+
+/** The stack's pods as memory consumers: workloads, CloudNativePG clusters and poolers (requests, role, archs). */
+export function podGroupsOf(resources: PolicyResource[]): PodGroup[] {
+    const out: PodGroup[] = [];
+    for (const w of workloads(resources)) {
+        if (kindOf(w) === "DaemonSet") continue;
+        const memory = requestedMiB(containersOf(w));
+        if (memory === 0) continue;
+        out.push({ name: metaName(w), replicas: known(replicasOf(w), `replicas of ${w.name}`) ?? 1, memoryMiB: memory, role: podSpecOf(w)?.nodeSelector?.[ROLE_LABEL], archs: asArchs(allowedArchsOf(w)) });
+    }
+    for (const c of ofKind(resources, "Cluster", "postgresql.cnpg.io")) {
+        const memory = memoryMiB(known(at(c.props, "spec.resources.requests.memory"), `memory of ${c.name}`)) ?? 0;
+        // CloudNativePG's images are multi-arch; placement comes from spec.affinity.nodeSelector.
+        if (memory > 0) out.push({ name: metaName(c), replicas: Number(at(c.props, "spec.instances") ?? 1), memoryMiB: memory, role: at(c.props, "spec.affinity.nodeSelector")?.[ROLE_LABEL], archs: BOTH });
+    }
+    for (const p of ofKind(resources, "Pooler", "postgresql.cnpg.io")) {
+        const memory = requestedMiB(at(p.props, "spec.template.spec.containers") ?? []);
+        if (memory > 0) out.push({ name: metaName(p), replicas: Number(at(p.props, "spec.instances") ?? 1), memoryMiB: memory, role: at(p.props, "spec.template.spec.nodeSelector")?.[ROLE_LABEL], archs: BOTH });
+    }
+    return out;
+}
+
+/** The stack's nodes: bare-metal NodePatches (hardware annotations) and EKS node groups (catalog, desired size). */
+export function nodeGroupsOf(resources: PolicyResource[]): NodeGroup[] {
+    const out: NodeGroup[] = [];
+    const dedicatedBy = (taints: any[] | undefined) => (taints ?? []).some((t) => t.key === DEDICATED_TAINT_KEY);
+    for (const n of resources.filter((r) => kindOf(r) === "NodePatch")) {
+        const labels = labelsOf(n);
+        const memoryGiB = numericAnnotation(n, MEMORY_GIB_ANNOTATION);
+        const cpu = numericAnnotation(n, CPU_ANNOTATION);
+        if (labels[ROLE_LABEL] === undefined) continue;
+        if (memoryGiB === undefined || Number.isNaN(memoryGiB)) throw new MissingFact(`NodePatch ${metaName(n)} has no ${MEMORY_GIB_ANNOTATION} annotation: the node's memory is unknown`);
+        out.push({ pool: labels[POOL_LABEL] ?? metaName(n), role: labels[ROLE_LABEL], arch: labels[ARCH_LABEL] as Arch, memoryGiB, cpu: cpu ?? 0, count: 1, dedicated: dedicatedBy(at(n.props, "spec.taints")) });
+    }
+    for (const g of resources.filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup")) {
+        const types = ((known(at(g.props, "instanceTypes"), `instanceTypes of ${g.name}`) ?? []) as string[]).map(findInstanceType);
+        if (types.length === 0 || types.some((t) => t === undefined)) throw new MissingFact(`node group ${g.name} names an instance type the catalog does not know`);
+        const role = (known(at(g.props, "labels"), `labels of ${g.name}`) ?? {})[ROLE_LABEL];
+        if (role === undefined) continue;
+        out.push({
+            pool: (at(g.props, "labels") ?? {})[POOL_LABEL] ?? g.name,
+            role,
+            arch: types[0]!.arch,
+            // A group may mix types: count each node as the smallest.
+            memoryGiB: Math.min(...types.map((t) => t!.memoryGiB)),
+            cpu: Math.min(...types.map((t) => t!.vcpu)),
+            count: Number(known(at(g.props, "scalingConfig.desiredSize"), `desiredSize of ${g.name}`) ?? 0),
+            dedicated: dedicatedBy(at(g.props, "taints")),
+        });
+    }
+    return out;
+}
+
+export const nodeMemory = rule<Record<string, never>>({
+    name: "node-memory-budget",
+    family: "workloads",
+    description: "The memory the pods request fits the allocatable memory of the nodes they may run on, role by role and architecture by architecture.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+        "Add nodes (or larger ones) to the role's pool, lower the pods' memory (requests = limits) or their replicas, or allow a workload on more architectures with a multi-arch image. Outage 3: Redis and 160 Sidekiq threads ran the host out of RAM.",
+    config: {},
+    checkStack(resources, _config, report) {
+        guarded(report, undefined, () => reportOverBudget(memoryBudgets(podGroupsOf(resources), nodeGroupsOf(resources)), report, (b) => `${b.title}: ${b.used} GiB requested, ${b.limit} GiB allocatable.`));
+    },
+    budgets: (resources) => memoryBudgets(podGroupsOf(resources), nodeGroupsOf(resources)),
+});
+
+export const rules = [probes, pdbs, singleScheduler, queueThreads, nodeMemory, workerPriority, multiArch];

@@ -1,6 +1,6 @@
 // Every rule of the pack on real resources: the shipped stacks run under mocks (as a preview) pass, and each
 // rule rejects the same resources once the field it guards is changed the way an outage changed it.
-import { CLUSTER_NODES_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
+import { CLUSTER_NODES_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, MEMORY_GIB_ANNOTATION, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
 import { evaluate, UNKNOWN, type Finding, type PolicyResource, type Rule } from "../../policies/framework";
 import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../../policies/policyConfig";
 import { RULES, rulesAsPolicyInfo } from "../../policies/rules";
@@ -228,6 +228,23 @@ describe("workloads", () => {
         const two = edit(stacks.prod, "app-scheduler", (d) => (d.props.spec.replicas = 2));
         expect(messages(evaluate(workloads.singleScheduler, two))).toEqual([expect.stringMatching(/^2 processes run the scheduler queue/)]);
         expect(messages(evaluate(workloads.singleScheduler, without(stacks.prod, "app-scheduler")))).toEqual(["no process runs the scheduler queue: periodic jobs never run."]);
+    });
+
+    it("advises when a queue's peak load needs more threads than serve it", () => {
+        expect(evaluate(workloads.queueThreads, stacks.homelab)).toEqual([]);
+        const starved = edit(stacks.homelab, "app-worker-default", (d) => (container(d).args = container(d).args.map((a: string) => (a === "25" ? "5" : a))));
+        const found = evaluate(workloads.queueThreads, starved);
+        expect(found.map((f) => f.level)).toContain("advisory");
+        expect(messages(found)).toContainEqual(expect.stringMatching(/^threads the default queue needs at 70 % busy \(λW = 4\) .*: 5\.71 needed, 1\.68 serving\.$/));
+    });
+
+    it("rejects pods whose memory requests do not fit their nodes (outage 3: Redis and workers ran out of RAM)", () => {
+        const budgets = workloads.nodeMemory.budgets!(stacks.homelab, {});
+        expect(budgets.find((b) => b.id === "memory.data.amd64+arm64")).toMatchObject({ used: 18, unit: "GiB" });
+        const small = edit(stacks.homelab, "pool-data-nuc-data-1", (n) => (n.props.metadata.annotations[MEMORY_GIB_ANNOTATION] = "16"));
+        expect(messages(evaluate(workloads.nodeMemory, small))).toEqual([expect.stringMatching(/^memory requested by redis-cache, redis-queue, postgres against allocatable memory of data nodes .*: 18 GiB requested, 1\d\.\d+ GiB allocatable\.$/)]);
+        const blind = edit(stacks.homelab, "pool-data-nuc-data-1", (n) => delete n.props.metadata.annotations[MEMORY_GIB_ANNOTATION]);
+        expect(messages(evaluate(workloads.nodeMemory, blind))).toEqual([expect.stringMatching(/NodePatch nuc-data-1 has no capacity\.media-platform\.io\/memory-gib annotation/)]);
     });
 
     it("rejects workers at or above the serving tiers' priority", () => {
