@@ -57,7 +57,7 @@ export const STORAGE_HEADROOM_ANNOTATION = capacityKey("storage-headroom");
 export const STORAGE_MAX_RECOVERY_HOURS_ANNOTATION = capacityKey("storage-max-recovery-hours");
 
 // ── Data, workloads and edge (issue 8) ──────────────────────────────────────────────────────────────
-/** On pod templates of images config declares (app, Redis, nginx): "true" when multi-arch (amd64 + arm64); the policy pack needs it to allow arm64. */
+/** On pod templates of images config declares (app, Redis, nginx, DNS autoscaler): "true" when multi-arch (amd64 + arm64); the policy pack needs it to allow arm64. */
 export const IMAGE_MULTI_ARCH_ANNOTATION = capacityKey("image-multi-arch");
 /** On Sidekiq Deployments (workers and scheduler): JSON [{name, jobsPerSecond, meanJobSeconds}] of every queue's peak load. */
 export const QUEUE_LOAD_ANNOTATION = capacityKey("queue-load");

@@ -5,8 +5,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DataConfig } from "../../config/data";
 import { allowedArchs } from "../../capacity/app";
-import { CONFIG_HASH_ANNOTATION, EMPTIES_ON_REPLACE_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION } from "../../capacity/labels";
-import { awayFromTiers, configHash, imageRef, placement, podResources, probes, tierLabels } from "../workloads/scheduling";
+import { CONFIG_HASH_ANNOTATION, EMPTIES_ON_REPLACE_ANNOTATION } from "../../capacity/labels";
+import { awayFromTiers, configHash, imageRef, multiArchAnnotation, placement, podResources, probes, tierLabels } from "../workloads/scheduling";
 import { REDIS_DATA_DIR, REDIS_PORT, renderRedisConf, type RedisTier } from "./redisConf";
 
 export interface RedisTiersArgs {
@@ -54,7 +54,7 @@ export function redisPodTemplate(tier: RedisTier, objectName: string, args: Pick
     return {
         metadata: {
             labels: tierLabels(objectName, `redis-${tier}`),
-            annotations: { [CONFIG_HASH_ANNOTATION]: configHash(conf), [IMAGE_MULTI_ARCH_ANNOTATION]: String(args.redis.image.multiArch) },
+            annotations: { [CONFIG_HASH_ANNOTATION]: configHash(conf), ...multiArchAnnotation(args.redis.image.multiArch) },
         },
         spec: {
             ...where,

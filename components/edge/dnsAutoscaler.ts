@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EdgeConfig } from "../../config/edge";
 import { linearParamsJson, LINEAR_KEY, type ClusterSize } from "../../capacity/dns";
 import { CLUSTER_CORES_ANNOTATION, CLUSTER_NODES_ANNOTATION } from "../../capacity/labels";
-import { imageRef, podResources, probes, tierLabels } from "../workloads/scheduling";
+import { imageRef, multiArchAnnotation, podResources, probes, tierLabels } from "../workloads/scheduling";
 
 /** CoreDNS and its autoscaler live in kube-system. */
 export const DNS_NAMESPACE = "kube-system";
@@ -117,7 +117,7 @@ function createDnsAutoscaler(name: string, args: DnsAutoscalerArgs, parent: pulu
                 replicas: 1,
                 selector: { matchLabels: labels },
                 template: {
-                    metadata: { labels },
+                    metadata: { labels, annotations: multiArchAnnotation(d.image.multiArch) },
                     spec: {
                         serviceAccountName: objectName,
                         // DNS is cluster-critical; the class exists in every cluster and is allowed in kube-system.

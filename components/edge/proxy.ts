@@ -3,9 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeConfig } from "../../config/edge";
 import { allowedArchs } from "../../capacity/app";
-import { CONFIG_HASH_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, PEAK_CLIENTS_ANNOTATION, PROXY_HEADROOM_ANNOTATION } from "../../capacity/labels";
+import { CONFIG_HASH_ANNOTATION, PEAK_CLIENTS_ANNOTATION, PROXY_HEADROOM_ANNOTATION } from "../../capacity/labels";
 import { nginxSizing } from "../../capacity/proxy";
-import { configHash, imageRef, placement, podResources, probes, tierLabels } from "../workloads/scheduling";
+import { configHash, imageRef, multiArchAnnotation, placement, podResources, probes, tierLabels } from "../workloads/scheduling";
 import { HEALTH_PATH, renderNginxConf } from "./nginxConf";
 
 /** Port nginx listens on in the pod (unprivileged). */
@@ -80,7 +80,7 @@ function createEdgeProxy(name: string, args: EdgeProxyArgs, parent: pulumi.Compo
                 replicas: p.replicas,
                 selector: { matchLabels: labels },
                 template: {
-                    metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash(conf), [IMAGE_MULTI_ARCH_ANNOTATION]: String(p.image.multiArch) } },
+                    metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash(conf), ...multiArchAnnotation(p.image.multiArch) } },
                     spec: {
                         ...placement(args.role, allowedArchs(p.image.multiArch)),
                         ...(args.priorityClassName ? { priorityClassName: args.priorityClassName } : {}),

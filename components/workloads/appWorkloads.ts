@@ -7,13 +7,13 @@ import type { WorkloadsConfig } from "../../config/workloads";
 import { allowedArchs } from "../../capacity/app";
 import { preparedStatementsAllowed, sidekiqDbPool } from "../../capacity/connections";
 import type { Arch } from "../../capacity/instances";
-import { IMAGE_MULTI_ARCH_ANNOTATION, QUEUE_LOAD_ANNOTATION, UTILISATION_CEILING_ANNOTATION } from "../../capacity/labels";
+import { QUEUE_LOAD_ANNOTATION, UTILISATION_CEILING_ANNOTATION } from "../../capacity/labels";
 import { SCHEDULER_QUEUE, sidekiqArgs } from "../../capacity/queues";
 import type { MediaAppInterface } from "../media/appInterface";
 import type { PostgresConnection } from "../data/postgres";
 import type { RedisEndpoints } from "../data/redis";
 import { PRIORITY } from "./priorities";
-import { imageRef, placement, podResources, probes, tierLabels } from "./scheduling";
+import { imageRef, multiArchAnnotation, placement, podResources, probes, tierLabels } from "./scheduling";
 
 export const WEB_PORT = 3000;
 export const STREAMING_PORT = 4000;
@@ -146,7 +146,7 @@ function createAppWorkloads(name: string, args: AppWorkloadsArgs, parent: pulumi
                     replicas: spec.replicas,
                     ...(spec.strategy ? { strategy: spec.strategy } : {}),
                     selector: { matchLabels: labels },
-                    template: { metadata: { labels, annotations: { [IMAGE_MULTI_ARCH_ANNOTATION]: String(spec.multiArch) } }, spec: spec.pod },
+                    template: { metadata: { labels, annotations: multiArchAnnotation(spec.multiArch) }, spec: spec.pod },
                 },
             },
             podOpts,

@@ -171,3 +171,9 @@ it("points the app at the media bucket: S3 settings, no ACLs, and the bucket's c
     ]);
     expect(c.envFrom).toContainEqual({ secretRef: { name: media.credentialsSecret } });
 });
+
+it("says on every pod template the platform emits whether its image is multi-arch", () => {
+    for (const o of childrenOf(runs.prod, ["data", "workloads", "edge"]).map((r) => r.inputs).filter((o) => ["Deployment", "StatefulSet"].includes(o.kind))) {
+        expect([o.metadata.name, o.spec.template.metadata.annotations?.[IMAGE_MULTI_ARCH_ANNOTATION]]).toEqual([o.metadata.name, "true"]);
+    }
+});
