@@ -104,7 +104,11 @@ export interface StackTenants {
 /** Reads a stack's registry and lock and plans its shards (throws ConfigError on a bad registry or lock). */
 export function loadStackTenants(config: PlatformConfig, projectRoot: string, opts: PlanOptions = {}): StackTenants {
     const paths = tenantPaths(config, projectRoot);
-    const registry = readRegistry(paths.registry, { plans: Object.keys(config.tenants.plans), defaultPlan: defaultPlanOf(config.tenants) }, shown(paths.registry));
+    const registry = readRegistry(
+        paths.registry,
+        { plans: Object.keys(config.tenants.plans), defaultPlan: defaultPlanOf(config.tenants), reserved: [config.flux.namespace] },
+        shown(paths.registry),
+    );
     const lock = readLock(paths.lock, shown(paths.lock));
     const plan = planTenants(registry.tenants, {
         shards: config.flux.shards,

@@ -91,6 +91,8 @@ export interface RegistryOptions {
     plans?: readonly string[];
     /** Plan of a tenant that names none. Required when a tenant names none. */
     defaultPlan?: string;
+    /** Further names to refuse (e.g. a stack's own Flux namespace). */
+    reserved?: readonly string[];
 }
 
 interface Located {
@@ -142,8 +144,9 @@ function entryProblems(entries: readonly unknown[], opts: RegistryOptions): Loca
             const seen = firstIndex.get(name);
             if (seen !== undefined) problems.push({ path: at("name"), message: `expected a unique tenant name, got ${renderValue(name)} (also tenants[${seen}])` });
             else firstIndex.set(name, i);
-            if (RESERVED_NAMES.includes(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p))) {
-                problems.push({ path: at("name"), message: `expected a name that is not reserved for the platform (${[...RESERVED_NAMES, ...RESERVED_PREFIXES.map((p) => `${p}*`)].join(", ")}), got ${renderValue(name)}` });
+            const reserved = [...RESERVED_NAMES, ...(opts.reserved ?? []).filter((r) => !RESERVED_NAMES.includes(r))];
+            if (reserved.includes(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p))) {
+                problems.push({ path: at("name"), message: `expected a name that is not reserved for the platform (${[...reserved, ...RESERVED_PREFIXES.map((p) => `${p}*`)].join(", ")}), got ${renderValue(name)}` });
             }
         }
         if (t === null || typeof t !== "object" || Array.isArray(t)) return;

@@ -87,7 +87,7 @@ Examples:
         const lockFile = values.lock !== undefined ? path.resolve(values.lock) : config ? tenantPaths(config, PROJECT_ROOT).lock : defaultLockPath(registryFile);
         const registry = readRegistry(
             registryFile,
-            config ? { plans: Object.keys(config.tenants.plans), defaultPlan: defaultPlanOf(config.tenants) } : { defaultPlan: "default" },
+            config ? { plans: Object.keys(config.tenants.plans), defaultPlan: defaultPlanOf(config.tenants), reserved: [config.flux.namespace] } : { defaultPlan: "default" },
             shown(registryFile),
         );
         const lock = readLock(lockFile, shown(lockFile));

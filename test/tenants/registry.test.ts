@@ -92,6 +92,10 @@ describe("every problem at once, with its line", () => {
         ]);
     });
 
+    it("a stack's own Flux namespace is reserved too", () => {
+        expect(problems("tenants: [{name: gitops}]\n", { ...opts, reserved: ["gitops"] } as typeof opts)).toEqual([expect.stringMatching(/^reg\.yaml:1 tenants\[0\]\.name: expected a name that is not reserved for the platform \(.*, gitops, kube-\*\), got "gitops"$/)]);
+    });
+
     it("an app listed twice", () => {
         expect(problems("tenants:\n  - name: dave\n    apps: [plex, sonarr, plex]\n")).toEqual(['reg.yaml:3 tenants[0].apps[2]: expected each app once, got "plex" again (also apps[0])']);
     });
