@@ -1,10 +1,12 @@
 // The app tiers as the stacks register them: priorities, probes, PDBs, arch pinning, the path to Postgres
-// through PgBouncer, and exactly one scheduler; and the queue rules read back from the objects.
+// through PgBouncer, exactly one scheduler, the queue rules read back from the objects, and every object
+// checked against the real schemas.
 import { IMAGE_MULTI_ARCH_ANNOTATION } from "../../capacity/labels";
 import { queueBudgets, schedulerProcesses } from "../../capacity/queues";
 import { queueServersOf } from "../../capacity/app";
 import { ConfigError } from "../../config/errors";
 import { runStack, SHIPPED_STACKS, type StackRun } from "../harness";
+import { manifestOf, schemaErrors } from "../schema/validate";
 import { childrenOf, envOf, object, queueLoadsFrom, queueServersFrom, workloadsOf } from "./read";
 
 const runs: Record<string, StackRun> = {};
@@ -21,6 +23,21 @@ describe.each(SHIPPED_STACKS)("stack %s", (stack) => {
         childrenOf(run(), ["data", "workloads", "edge"])
             .map((r) => r.inputs)
             .filter((o) => ["Deployment", "StatefulSet"].includes(o.kind));
+
+    // Every object of the data, workloads and edge components against the real schemas: CloudNativePG and
+    // Flux objects against the upstream CRDs in ../shared/crds, the rest against Kubernetes' own schema.
+    it("emits only schema-valid objects with explicit names (and namespaces where namespaced)", () => {
+        const objects = childrenOf(run(), ["data", "workloads", "edge"]).map((r) => manifestOf(r.inputs));
+        const kinds = new Set(objects.map((o) => `${o.apiVersion}/${o.kind}`));
+        for (const k of ["postgresql.cnpg.io/v1/Cluster", "postgresql.cnpg.io/v1/Pooler", "helm.toolkit.fluxcd.io/v2/HelmRelease", "source.toolkit.fluxcd.io/v1/HelmRepository", "apps/v1/Deployment", "apps/v1/StatefulSet", "scheduling.k8s.io/v1/PriorityClass", "rbac.authorization.k8s.io/v1/ClusterRole"]) {
+            expect(kinds).toContain(k);
+        }
+        expect(objects.flatMap((o) => schemaErrors(o))).toEqual([]);
+        for (const o of objects) {
+            expect(o.metadata?.name).toBeTruthy();
+            if (!["PriorityClass", "ClusterRole", "ClusterRoleBinding"].includes(o.kind)) expect([o.kind, o.metadata?.namespace]).toEqual([o.kind, expect.any(String)]);
+        }
+    });
 
     it("gives every container a readiness, a liveness and a startup probe", () => {
         const containers = mine().flatMap((o) => o.spec.template.spec.containers.map((c: any) => ({ where: `${o.metadata.name}/${c.name}`, c })));
@@ -176,4 +193,9 @@ it("says on every pod template the platform emits whether its image is multi-arc
     for (const o of childrenOf(runs.prod, ["data", "workloads", "edge"]).map((r) => r.inputs).filter((o) => ["Deployment", "StatefulSet"].includes(o.kind))) {
         expect([o.metadata.name, o.spec.template.metadata.annotations?.[IMAGE_MULTI_ARCH_ANNOTATION]]).toEqual([o.metadata.name, "true"]);
     }
+});
+
+it("the schema checker would catch a misspelt CloudNativePG field", () => {
+    const pooler = { apiVersion: "postgresql.cnpg.io/v1", kind: "Pooler", metadata: { name: "p", namespace: "n" }, spec: { cluster: { name: "c" }, pgbouncer: { poolmode: "transaction" } } };
+    expect(schemaErrors(pooler).join("\n")).toMatch(/additional properties \(poolmode\)/);
 });
