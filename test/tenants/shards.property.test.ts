@@ -125,7 +125,7 @@ describe("balance and movement for a thousand tenants or more", () => {
                 expect(imbalance(plan)).toBeLessThanOrEqual(1.05);
                 expect(Math.max(...plan.loads)).toBeLessThanOrEqual(plan.total / n + Math.max(...tenants.map((t) => t.weight)));
             }),
-            { numRuns: 40 },
+            { numRuns: 25 },
         );
     });
 
@@ -142,7 +142,7 @@ describe("balance and movement for a thousand tenants or more", () => {
                 expect(movedLoad).toBeGreaterThanOrEqual(plan.total / (n + 1) - heaviest);
                 expect(imbalance(plan)).toBeLessThanOrEqual(1.05);
             }),
-            { numRuns: 40 },
+            { numRuns: 25 },
         );
     });
 
@@ -159,7 +159,7 @@ describe("balance and movement for a thousand tenants or more", () => {
                 expect(Math.max(...plan.loads)).toBeLessThanOrEqual(Math.max(...before.loads, mean + heaviest) + 1e-9);
                 if (mean >= 20 * heaviest) expect(imbalance(plan)).toBeLessThanOrEqual(1.05);
             }),
-            { numRuns: 60 },
+            { numRuns: 30 },
         );
     });
 
@@ -175,7 +175,7 @@ describe("balance and movement for a thousand tenants or more", () => {
                 expect(imbalance(plan)).toBeLessThanOrEqual(1.05);
                 expect(plan.moves.length).toBeLessThanOrEqual(dropped);
             }),
-            { numRuns: 30 },
+            { numRuns: 20 },
         );
     });
 });
