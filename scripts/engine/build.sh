@@ -4,8 +4,9 @@
 # at the versions pinned in scripts/engine/versions.env.
 #
 # 1. If an official `pulumi` CLI of exactly PULUMI_VERSION is on PATH (with its language host
-#    next to it) and a pulumi-resource-kubernetes of PULUMI_KUBERNETES_VERSION is available,
-#    those are used (symlinked into <cache>/<key>/official-bin).
+#    next to it) and the pulumi-resource-kubernetes plugin of PULUMI_KUBERNETES_VERSION is
+#    installed (`pulumi plugin install resource kubernetes <version>`), those are used
+#    (symlinked into <cache>/<key>/official-bin, whose path is printed).
 # 2. Otherwise the three binaries are built with Go from the Go module proxy into
 #       ${MEDIA_PLATFORM_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/media-platform/engine}/<pulumi>-k8s<k8s>/bin
 #    building only what is missing. Each binary is written under a temporary name and moved
@@ -22,10 +23,18 @@
 #       optional git directories (clone or bare mirror) of pulumi/pulumi and
 #       pulumi/pulumi-kubernetes containing the pinned commits. Used only when the Go module
 #       proxy refuses the language host / provider module at the pinned commit.
+#
+# Known state of the Go module proxy reachable from this project's machines (Nov 2026): it serves
+# pkg/v3 and sdk/v3 v3.259.0, so `pulumi` always builds (~7.5 min on 2 cores), but it refuses
+# (403) the language host and provider/v4 modules at their pinned commits: without the two
+# *_SOURCE_GIT directories the script builds `pulumi` and then exits 1 naming what is missing.
+# With them: the language host builds in seconds after the CLI (shared Go build cache); the
+# provider needs ~2.3 GB of module cache and 15-50 min. A partial mirror may lack the provider's
+# schema.json: then a stub schema is embedded (render mode is unaffected; GetSchema is not).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=versions.env
+# shellcheck source=scripts/engine/versions.env
 source "$HERE/versions.env"
 
 log() { printf '[engine] %s\n' "$*" >&2; }
@@ -62,16 +71,14 @@ FALLBACK_REPLACES=(
 # ---------------------------------------------------------------------------------------------
 under_cache() { case "$1" in "$CACHE_ROOT"/*) return 0 ;; *) return 1 ;; esac; }
 
+# The provider as `pulumi plugin install resource kubernetes <version>` puts it. (One found on PATH
+# is not taken: its version cannot be read from the binary, as -trimpath builds omit -ldflags
+# from their build info.)
 find_official_k8s() {
   local p
   p="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-kubernetes-v${PULUMI_KUBERNETES_VERSION}/pulumi-resource-kubernetes"
-  if [[ -x "$p" ]]; then echo "$p"; return 0; fi
-  # On PATH: accept it only if its Go build info records the pinned version.
-  p=$(type -P pulumi-resource-kubernetes) || return 1
-  command -v go >/dev/null || return 1
-  go version -m "$p" 2>/dev/null |
-    grep -Eq "pkg/version\.Version=v?${PULUMI_KUBERNETES_VERSION//./\\.}([\" ]|$)" || return 1
-  readlink -f "$p"
+  [[ -x "$p" ]] || return 1
+  echo "$p"
 }
 
 use_official() {
@@ -132,8 +139,8 @@ trap cleanup EXIT
 # listed in FALLBACK_REPLACES, add that replace and retry; when a module needs a newer Go than
 # the local one, raise the go line and let GOTOOLCHAIN=auto fetch that toolchain from the proxy.
 resolve() {
-  local dir=$1 pkg=$2 out try mv r need applied
-  for try in 1 2 3 4 5 6 7 8 9 10; do
+  local dir=$1 pkg=$2 out mv r need applied
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
     if out=$(cd "$dir" && go list -deps "$pkg" 2>&1 >/dev/null); then return 0; fi
     applied=0
     while read -r mv; do
@@ -318,7 +325,7 @@ fi
 
 if ((${#MISSING[@]})); then
   for m in "${MISSING[@]}"; do log "cannot build $m"; done
-  die "engine incomplete in $BIN (built: $(cd "$BIN" && ls | tr '\n' ' '))"
+  die "engine incomplete in $BIN (built: $(cd "$BIN" && echo *))"
 fi
 have_all || die "engine incomplete in $BIN"
 # The sources are only needed while building; the Go module and build caches keep what matters.

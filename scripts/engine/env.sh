@@ -5,6 +5,7 @@
 _mp_engine_out=$("$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/build.sh") || {
   echo "scripts/engine/env.sh: the Pulumi engine is not available (see the messages above)" >&2
   unset _mp_engine_out
+  # shellcheck disable=SC2317  # exit: only when run instead of sourced
   return 1 2>/dev/null || exit 1
 }
 MEDIA_PLATFORM_ENGINE_BIN=${_mp_engine_out##*$'\n'}
