@@ -11,7 +11,7 @@ import {
     STORAGE_WRITE_FRACTION_ANNOTATION,
 } from "../../capacity/labels";
 import { decodeStorageNodes, MIN_STORAGE_BASELINE_GBPS, storageBudgets, type StorageModelInput } from "../../capacity/storage";
-import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
+import { at, guarded, known, MissingFact, reportOverBudget, rule, type ConfigSchema, type PolicyResource, type RuleBudget } from "../framework";
 import { annotation, memoryMiB, metaName, namespaceOf, ofKind } from "../k8s";
 
 const CEPH = "ceph.rook.io";
@@ -147,24 +147,28 @@ export function clusterBudgets(cluster: PolicyResource, resources: PolicyResourc
 }
 
 /** A storage rule over a family of budgets (by id prefix), reporting missing facts as violations. */
-function budgetRule(spec: {
+function budgetRule<K extends keyof StorageThresholds>(spec: {
     name: string;
     description: string;
     remediationSteps: string;
     severity: "high" | "critical";
     prefixes: string[];
+    /** The thresholds this rule's budgets depend on (its config schema); the others keep their defaults. */
+    thresholds: K[];
     explain: (b: RuleBudget) => string;
 }) {
-    const mine = (cluster: PolicyResource, resources: PolicyResource[], t: StorageThresholds) =>
-        clusterBudgets(cluster, resources, t).filter((b) => spec.prefixes.some((p) => b.id.startsWith(p)));
-    return rule<StorageThresholds>({
+    const defaults = Object.fromEntries(Object.entries(THRESHOLDS).map(([k, p]) => [k, p.default])) as unknown as StorageThresholds;
+    const schema = Object.fromEntries(spec.thresholds.map((k) => [k, THRESHOLDS[k]])) as unknown as ConfigSchema<Pick<StorageThresholds, K>>;
+    const mine = (cluster: PolicyResource, resources: PolicyResource[], t: Pick<StorageThresholds, K>) =>
+        clusterBudgets(cluster, resources, { ...defaults, ...t }).filter((b) => spec.prefixes.some((p) => b.id.startsWith(p)));
+    return rule<Pick<StorageThresholds, K>>({
         name: spec.name,
         family: "storage",
         description: spec.description,
         enforcementLevel: "mandatory",
         severity: spec.severity,
         remediationSteps: spec.remediationSteps,
-        config: THRESHOLDS,
+        config: schema,
         checkStack(resources, config, report) {
             for (const cluster of ofKind(resources, "CephCluster", CEPH)) {
                 const fail = (message: string) => report(/^cannot decide/.test(message) ? message : `${message}; the storage model cannot be checked.`, cluster.urn);
@@ -185,6 +189,7 @@ export const baselineBandwidth = budgetRule({
     remediationSteps:
         "Use storage nodes whose sustained NIC rate (bare metal: nicGbps) or EC2 baseline (not the 'up to' burst) is at least 10 Gbps, e.g. im4gn.4xlarge (25 Gbps) instead of im4gn.xlarge (6.25 Gbps baseline, 25 burst). Outage 1: 1 Gbps storage nodes stalled all I/O for hours.",
     prefixes: ["storage.nic-floor."],
+    thresholds: ["minBaselineGbps"],
     explain: (b) => `storage node ${node(b)} has a baseline of ${fmt(b.limit)} Gbps, below the ${fmt(b.used)} Gbps floor (Ceph: provision at least 10 Gb/s).`,
 });
 
@@ -195,6 +200,7 @@ export const networkHeadroom = budgetRule({
     remediationSteps:
         "Give the storage nodes more baseline bandwidth (faster NICs or larger instances), add storage nodes to spread the load, or lower the active MDS count; then re-run `platform capacity report`. Outage 1: raising the MDS count on 1 Gbps nodes pushed them past their NICs.",
     prefixes: ["storage.network."],
+    thresholds: ["headroom"],
     explain: (b) => `${b.title}: ${fmt(b.used)} Gbps modelled, above ${fmt(b.limit)} Gbps (headroom × baseline).`,
 });
 
@@ -204,6 +210,7 @@ export const nodeMemory = budgetRule({
     severity: "high",
     remediationSteps: "Use storage nodes with more memory, fewer OSDs per node, a smaller osd_memory_target (storage.osdMemoryTargetGiB) or smaller MDS pods (storage.filesystem.mdsMemoryGiB).",
     prefixes: ["storage.memory."],
+    thresholds: [],
     explain: (b) => `${b.title}: ${fmt(b.used)} GiB needed, the node has ${fmt(b.limit)} GiB.`,
 });
 
@@ -214,6 +221,7 @@ export const recoveryTime = budgetRule({
     remediationSteps:
         "Add storage nodes (more receivers share the data), faster links, or smaller nodes; while a node's data is being re-replicated the pools run with one copy fewer, so a long recovery risks a second failure.",
     prefixes: ["storage.recovery."],
+    thresholds: ["maxRecoveryHours"],
     explain: (b) => `${b.title}: ${fmt(b.used)} h, longer than the accepted ${fmt(b.limit)} h.`,
 });
 

@@ -91,7 +91,7 @@ describe("storage", () => {
             ["ms01-2", 10, 2],
             ["ms01-3", 10, 2],
         ]);
-        const budgets = storage.networkHeadroom.budgets!(stacks.homelab, { headroom: 0.7, maxRecoveryHours: 24, minBaselineGbps: 10 });
+        const budgets = storage.networkHeadroom.budgets!(stacks.homelab, { headroom: 0.7 });
         expect(budgets.find((b) => b.id === "storage.network.peak.ms01-1")).toMatchObject({ limit: 7, unit: "Gbps" });
     });
 
@@ -104,7 +104,7 @@ describe("storage", () => {
     });
 
     it("counts every active MDS: raising the count alone can break the headroom (outage 1)", () => {
-        const t = { headroom: 0.7, maxRecoveryHours: 24, minBaselineGbps: 10 };
+        const t = { headroom: 0.7 };
         const peak = (rs: Resources) => storage.networkHeadroom.budgets!(rs, t).find((b) => b.id === "storage.network.peak.ms01-1")!.used;
         const more = edit(stacks.homelab, "storage-filesystem", (f) => (f.props.spec.metadataServer.activeCount = 16));
         // homelab: 15 MB/s per active MDS → 14 more actives add 210 MB/s = 1.68 Gbps.
