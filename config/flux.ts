@@ -14,15 +14,25 @@ export const FLUX_DISTRIBUTIONS = {
 export type FluxVersion = keyof typeof FLUX_DISTRIBUTIONS;
 const VERSIONS = Object.keys(FLUX_DISTRIBUTIONS) as [FluxVersion, ...FluxVersion[]];
 
-const controller = (concurrency: number, cpu: number, memoryMiB: number) =>
+// Requests default to Flux's own manifests (gotk-components: 50m/64Mi for source-, 100m/64Mi for kustomize-
+// and helm-controller): shard controllers idle most of the day and burst to their limits in the rollout.
+const controller = (concurrency: number, cpu: number, memoryMiB: number, requestCpu: number) =>
     z
         .strictObject({
             /** --concurrent. */
             concurrency: int({ min: 1, max: 100 }).default(concurrency),
-            /** CPU request and limit in cores. */
+            /** CPU limit in cores: what the rollout model counts on during the maintenance window. */
             cpu: num({ gt: 0 }).default(cpu),
-            /** Memory request and limit in MiB (the kustomize-controller's tmpfs /tmp counts against it). */
+            /** Memory limit in MiB (the kustomize-controller's tmpfs /tmp counts against it). */
             memoryMiB: int({ min: 64 }).default(memoryMiB),
+            /** CPU request in cores (scheduling). */
+            requestCpu: num({ gt: 0 }).default(requestCpu),
+            /** Memory request in MiB (scheduling). Default 64 (Flux's manifests). */
+            requestMemoryMiB: int({ min: 16 }).default(64),
+        })
+        .superRefine((c, ctx) => {
+            if (c.requestCpu > c.cpu) ctx.addIssue({ code: "custom", path: ["requestCpu"], input: c.requestCpu, message: `expected at most the CPU limit (${c.cpu})` });
+            if (c.requestMemoryMiB > c.memoryMiB) ctx.addIssue({ code: "custom", path: ["requestMemoryMiB"], input: c.requestMemoryMiB, message: `expected at most the memory limit (${c.memoryMiB} MiB)` });
         })
         .prefault({});
 
@@ -37,11 +47,11 @@ export const fluxSchema = z.strictObject({
     controllers: z
         .strictObject({
             // project choice: source-controller's own default is --concurrent=2, and a shard serves only two sources
-            source: controller(4, 1, 512),
+            source: controller(4, 1, 512, 0.05),
             // kustomize-controller --concurrent=20 with tmpfs /tmp (flux-benchmark, ElfHosted)
-            kustomize: controller(20, 2, 2048),
+            kustomize: controller(20, 2, 2048, 0.1),
             // helm-controller --concurrent=10: no gain above (flux-benchmark RESULTS.md)
-            helm: controller(10, 2, 2048),
+            helm: controller(10, 2, 2048, 0.1),
         })
         .prefault({}),
     /** Git repository holding the rendered tenant tree. */

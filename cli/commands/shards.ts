@@ -92,10 +92,10 @@ Examples:
         );
         const lock = readLock(lockFile, shown(lockFile));
         // Without a stack: the schema's defaults (flux-benchmark rates, default controller sizing).
-        const model = rolloutModelOf({
-            reconcile: config?.flux.reconcile ?? fluxSchema.shape.reconcile.parse(undefined),
-            controllers: config?.flux.controllers ?? fluxSchema.shape.controllers.parse(undefined),
-        });
+        const controllers = config?.flux.controllers ?? fluxSchema.shape.controllers.parse(undefined);
+        const model = rolloutModelOf({ reconcile: config?.flux.reconcile ?? fluxSchema.shape.reconcile.parse(undefined), controllers });
+        // What one shard's controllers may use at once during the rollout (limits) and ask for the rest of the day.
+        const shardCpu = { limit: controllers.source.cpu + controllers.kustomize.cpu + controllers.helm.cpu, request: controllers.source.requestCpu + controllers.kustomize.requestCpu + controllers.helm.requestCpu };
         const tolerance = config?.flux.balanceTolerance ?? fluxSchema.shape.balanceTolerance.parse(undefined);
         const windowSeconds = durationSeconds(values.window ?? config?.maintenanceWindow ?? "1h");
 
@@ -110,8 +110,8 @@ Examples:
             fs.mkdirSync(path.dirname(lockFile), { recursive: true });
             fs.writeFileSync(lockFile, formatLock(lockOf(plan), path.basename(registryFile)));
         }
-        if (values.json) console.log(JSON.stringify(planJson(plan, shown(registryFile), shown(lockFile), lock !== undefined), null, 2));
-        else console.log(planText(plan, { registry: shown(registryFile), lock: shown(lockFile), lockShards: lock?.shards, wrote: values.write ?? false, tolerance }));
+        if (values.json) console.log(JSON.stringify({ ...planJson(plan, shown(registryFile), shown(lockFile), lock !== undefined), windowCpuCores: shards * shardCpu.limit }, null, 2));
+        else console.log(planText(plan, { registry: shown(registryFile), lock: shown(lockFile), lockShards: lock?.shards, wrote: values.write ?? false, tolerance, shardCpu }));
         return EXIT.ok;
     },
 };
@@ -141,7 +141,10 @@ export function planJson(plan: TenantShardPlan, registry: string, lockFile: stri
     };
 }
 
-export function planText(plan: TenantShardPlan, ctx: { registry: string; lock: string; lockShards?: number; wrote: boolean; tolerance: number }): string {
+export function planText(
+    plan: TenantShardPlan,
+    ctx: { registry: string; lock: string; lockShards?: number; wrote: boolean; tolerance: number; shardCpu: { limit: number; request: number } },
+): string {
     const n = plan.assignment.size;
     const lines: string[] = [];
     lines.push(`${ctx.registry}: ${n} tenants on ${plan.shards} shards (lock ${ctx.lock}: ${ctx.lockShards === undefined ? "none yet, planned from scratch" : `${ctx.lockShards} shards`})`);
@@ -162,6 +165,10 @@ export function planText(plan: TenantShardPlan, ctx: { registry: string; lock: s
     const fits = plan.makespanSeconds <= plan.windowSeconds;
     lines.push(
         `Window:       ${formatSeconds(plan.windowSeconds)}: ${fits ? "fits" : "DOES NOT FIT"}; smallest shard count that fits: ${plan.recommendedShards ?? "none up to 256 (a single tenant exceeds the window)"}`,
+    );
+    const cores = (n: number) => `${Math.round(n * 100) / 100} cores`;
+    lines.push(
+        `Rollout CPU:  ${plan.shards} shards × ${cores(ctx.shardCpu.limit)} (controller limits) = ${cores(plan.shards * ctx.shardCpu.limit)} may be busy at once in the window; requests ${cores(plan.shards * ctx.shardCpu.request)}`,
     );
     lines.push(ctx.wrote ? `Lock written: ${ctx.lock}` : `Lock unchanged (add --write to record this plan in ${ctx.lock})`);
     return lines.join("\n");

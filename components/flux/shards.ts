@@ -88,7 +88,8 @@ function shardDeployment(c: FluxController, shard: string, flux: FluxConfig): Ma
     const sizing = flux.controllers[c];
     const rates = measuredRates(flux.reconcile);
     const measured = c === "kustomize" ? rates.kustomize : c === "helm" ? rates.helm : undefined;
-    const resources = { cpu: String(sizing.cpu), memory: `${sizing.memoryMiB}Mi` };
+    const limits = { cpu: String(sizing.cpu), memory: `${sizing.memoryMiB}Mi` };
+    const requests = { cpu: String(sizing.requestCpu), memory: `${sizing.requestMemoryMiB}Mi` };
     const volumes =
         c === "source"
             ? [
@@ -147,7 +148,7 @@ function shardDeployment(c: FluxController, shard: string, flux: FluxConfig): Ma
                             ],
                             livenessProbe: { httpGet: { path: "/healthz", port: "healthz" } },
                             readinessProbe: c === "source" ? { httpGet: { path: "/", port: "http" } } : { httpGet: { path: "/readyz", port: "healthz" } },
-                            resources: { requests: resources, limits: resources },
+                            resources: { requests, limits },
                             securityContext,
                             volumeMounts: mounts,
                         },

@@ -32,6 +32,7 @@ describe("shards plan", () => {
         expect(out).toMatch(/^Makespan: +\d+s \(busiest: shard-\d\); lower bound \d+s; ratio 1\.\d{3}$/m);
         expect(out).toMatch(/^A–Z scheme: .*1 tenant starting with a digit would get no shard$/m);
         expect(out).toMatch(/^Window: +1h: fits; smallest shard count that fits: 1$/m);
+        expect(out).toMatch(/^Rollout CPU: +3 shards × 1.25 cores \(controller limits\) = 3.75 cores may be busy at once in the window; requests 0\.75 cores$/m);
     });
 
     it("--json carries the whole assignment; growing through the lock moves tenants only onto the new shard", async () => {
