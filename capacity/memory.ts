@@ -15,11 +15,13 @@ export interface NodeGroup {
     dedicated: boolean;
 }
 
-/** Pods of one workload: where they may go and the memory each requests (request = limit). */
+/** Pods of one workload: where they may go and the memory (request = limit) and CPU each requests. */
 export interface PodGroup {
     name: string;
     replicas: number;
     memoryMiB: number;
+    /** CPU each pod requests, in cores (the node CPU budgets count it); undefined: none requested. */
+    cpu?: number;
     /** Node role they are pinned to; undefined: any node that is not dedicated to a role. */
     role: string | undefined;
     /** Architectures their node affinity allows. */
@@ -37,6 +39,11 @@ export function placementRole(wanted: string, rolesPresent: Iterable<string>): s
     return undefined;
 }
 
+/** May pods of a role run on this node: one of that role's nodes; undefined role: any node not dedicated to a role. */
+export function roleAdmits(role: string | undefined, node: Pick<NodeGroup, "role" | "dedicated">): boolean {
+    return role === undefined ? !node.dedicated : node.role === role;
+}
+
 /**
  * Memory a node leaves to pods: GKE's documented kubelet reservation (25 % of the first 4 GiB, 20 % of
  * the next 4, 10 % of the next 8, 6 % of the next 112, 2 % above 128 GiB) and the 100 MiB hard-eviction
@@ -51,7 +58,12 @@ export function allocatableMemoryGiB(nodeGiB: number): number {
         [112, 0.06],
         [Infinity, 0.02],
     ];
-    let rest = nodeGiB;
+    return Math.max(0, nodeGiB - tieredReservation(nodeGiB, tiers) - 100 / 1024);
+}
+
+/** What a kubelet reservation in tiers takes of `amount`: each [size, rate] reserves `rate` of the next `size` units. */
+export function tieredReservation(amount: number, tiers: readonly (readonly [number, number])[]): number {
+    let rest = amount;
     let reserved = 0;
     for (const [size, rate] of tiers) {
         const slice = Math.min(rest, size);
@@ -59,7 +71,7 @@ export function allocatableMemoryGiB(nodeGiB: number): number {
         rest -= slice;
         if (rest <= 0) break;
     }
-    return Math.max(0, nodeGiB - reserved - 100 / 1024);
+    return reserved;
 }
 
 /** Bytes for Redis `maxmemory`: a fraction of the pod's memory limit, the rest left for overhead. */
@@ -79,10 +91,12 @@ const archSets: Arch[][] = [["amd64"], ["arm64"], ["amd64", "arm64"]];
 export function memoryBudgets(pods: PodGroup[], nodes: NodeGroup[]): Budget[] {
     const out: Budget[] = [];
     const key = (role: string | undefined) => role ?? "(any role)";
-    const roles = [...new Set(pods.filter((p) => p.replicas > 0).map((p) => key(p.role)))];
+    // A pod group that requests only CPU is not a memory consumer.
+    const consumers = pods.filter((p) => p.memoryMiB > 0);
+    const roles = [...new Set(consumers.filter((p) => p.replicas > 0).map((p) => key(p.role)))];
     for (const role of roles) {
-        const mine = pods.filter((p) => key(p.role) === role);
-        const eligible = nodes.filter((n) => (role === key(undefined) ? !n.dedicated : n.role === role));
+        const mine = consumers.filter((p) => key(p.role) === role);
+        const eligible = nodes.filter((n) => roleAdmits(mine[0].role, n));
         const pinnedTo = (set: Arch[]) => mine.filter((p) => p.archs.every((a) => set.includes(a)));
         for (const set of archSets) {
             const pinned = pinnedTo(set);

@@ -11,8 +11,9 @@
 // in parallel. Assumptions, all conservative: throughput grows linearly with workers up to the measured
 // concurrency and never beyond it (flux-benchmark: no gain for helm above 10; nothing measured for
 // kustomize above 20), and shrinks in proportion when the controller has less CPU than the benchmark had
-// (the CPU counted is the controller's limit: it idles outside the window on small requests, so the nodes
-// need that much free CPU during the window, which `shards plan` prints);
+// (the CPU counted is the controller's limit: it idles outside the window on small requests and bursts in
+// it; capacity/rolloutCpu.ts makes that CPU on the controllers' nodes a mandatory budget, so no prediction
+// is claimed on CPU the nodes do not have);
 // the Kustomization phase and the HelmRelease phase are added although the two controllers overlap in
 // practice, so the prediction is an upper bound; suspended tenants are counted as if active, because
 // resuming one must not push its shard past the window. A tenant's cost is therefore a fixed number of

@@ -21,7 +21,7 @@ const controller = (concurrency: number, cpu: number, memoryMiB: number, request
         .strictObject({
             /** --concurrent. */
             concurrency: int({ min: 1, max: 100 }).default(concurrency),
-            /** CPU limit in cores: what the rollout model counts on during the maintenance window. */
+            /** CPU limit in cores: what the rollout model counts on in the maintenance window (capacity/rolloutCpu checks the nodes have it). */
             cpu: num({ gt: 0 }).default(cpu),
             /** Memory limit in MiB (the kustomize-controller's tmpfs /tmp counts against it). */
             memoryMiB: int({ min: 64 }).default(memoryMiB),

@@ -8,6 +8,7 @@ import { CephStorage } from "../components/storage/cephStorage";
 import type { MediaAppInterface } from "../components/media/appInterface";
 import { MediaStorage } from "../components/media/mediaStorage";
 import { clusterSizeOf, tierRolesOf } from "../capacity/app";
+import { placementRole } from "../capacity/memory";
 import { Postgres } from "../components/data/postgres";
 import { RedisTiers } from "../components/data/redis";
 import { AppWorkloads } from "../components/workloads/appWorkloads";
@@ -102,7 +103,12 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
     new DnsAutoscaler("dns-autoscaler", { dns: config.edge.dns, clusterSize: clusterSizeOf(config), provider: cluster.provider });
 
     // Flux shards for the tenant tree, annotated with each shard's predicted rollout (issue 7).
-    new FluxShards("flux", { flux: config.flux, shardLoads: shardLoadsOf(tenants.plan), windowSeconds: tenants.plan.windowSeconds }, k8sOpts);
+    new FluxShards(
+        "flux",
+        // On the general pool when there is one (capacity/rolloutCpu budgets its CPU for the rollout).
+        { flux: config.flux, shardLoads: shardLoadsOf(tenants.plan), windowSeconds: tenants.plan.windowSeconds, role: placementRole("general", config.nodePools.map((p) => p.role)) },
+        k8sOpts,
+    );
 
     return {
         environment: config.environment,

@@ -3,9 +3,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatSeconds, rolloutModelOf } from "../../capacity/rollout";
+import type { RolloutCpuBudget } from "../../capacity/rolloutCpu";
 import { durationSeconds, DURATION } from "../../config/fields";
 import { fluxSchema } from "../../config/flux";
 import { PROJECT_ROOT, loadStackFile } from "../../config/load";
+import { policyResources } from "../../policies/resources";
+import { rolloutCpuOf } from "../../policies/rules/flux";
+import { runStackOffline } from "../../stacks/offline";
 import { defaultPlanOf } from "../../config/tenants";
 import { defaultLockPath, formatLock, readLock, shardName } from "../../tenants/lock";
 import { planTenants, shown, tenantPaths, type TenantShardPlan } from "../../tenants/plan";
@@ -37,7 +41,10 @@ tenants recorded in the lock stay where they are, new tenants join the lightest 
 takes about 1/(n+1) of the tenants, all moving onto it. Prints per shard its tenants, HelmReleases and
 predicted rollout with a bar, how many tenants move, the makespan (busiest shard) against the lower
 bound (total ÷ shards), the A–Z first-letter scheme's makespan on the same tenants, and the smallest
-shard count that fits the maintenance window.
+shard count that fits the maintenance window. The rollout counts on every shard controller running at
+its CPU limit in the window: with a stack, that CPU plus what the other pods there request is checked
+against the nodes the controllers run on (the stack runs offline, as in \`check\`); where it does not fit,
+the predicted rollout is not claimed.
 
 Options:
   --tenants <file>      a registry file (rates, plans and window then default to the benchmark's and 1h)
@@ -106,17 +113,34 @@ Examples:
         }
         const plan = planTenants(registry.tenants, { shards, model, windowSeconds, lock, rebalance: values.rebalance, tolerance });
 
+        const rolloutCpu = fromStack ? await stackRolloutCpu(stackFileArg(values), shards) : undefined;
+
         if (values.write) {
             fs.mkdirSync(path.dirname(lockFile), { recursive: true });
             fs.writeFileSync(lockFile, formatLock(lockOf(plan), path.basename(registryFile)));
         }
-        if (values.json) console.log(JSON.stringify({ ...planJson(plan, shown(registryFile), shown(lockFile), lock !== undefined), windowCpuCores: shards * shardCpu.limit }, null, 2));
-        else console.log(planText(plan, { registry: shown(registryFile), lock: shown(lockFile), lockShards: lock?.shards, wrote: values.write ?? false, tolerance, shardCpu }));
+        if (values.json) console.log(JSON.stringify({ ...planJson(plan, shown(registryFile), shown(lockFile), lock !== undefined, rolloutCpu), windowCpuCores: shards * shardCpu.limit }, null, 2));
+        else console.log(planText(plan, { registry: shown(registryFile), lock: shown(lockFile), lockShards: lock?.shards, wrote: values.write ?? false, tolerance, shardCpu, rolloutCpu }));
         return EXIT.ok;
     },
 };
 
-export function planJson(plan: TenantShardPlan, registry: string, lockFile: string, lockFound: boolean) {
+/**
+ * The rollout CPU budget of a stack at a shard count: the stack runs offline under mocks with that count and
+ * the policy rule's own function reads its registered resources, so plan, rule and capacity summary agree.
+ */
+export async function stackRolloutCpu(stackFile: string, shards: number): Promise<RolloutCpuBudget | undefined> {
+    const run = await runStackOffline(stackFile, { preview: true, mutate: (c) => void (c["media-platform:flux"].shards = shards) });
+    const b = rolloutCpuOf(policyResources(run.resources));
+    if (!b) return undefined;
+    const { urn: _urn, ...budget } = b;
+    return budget;
+}
+
+/** Does the rollout CPU fit the nodes (undefined: not checked, no stack)? */
+const cpuFits = (b: RolloutCpuBudget | undefined) => (b === undefined ? undefined : b.used <= b.limit);
+
+export function planJson(plan: TenantShardPlan, registry: string, lockFile: string, lockFound: boolean, rolloutCpu?: RolloutCpuBudget) {
     return {
         registry,
         lock: { file: lockFile, found: lockFound },
@@ -135,7 +159,9 @@ export function planJson(plan: TenantShardPlan, registry: string, lockFile: stri
             unshardedTenants: plan.firstLetter.unshardedTenants,
         },
         windowSeconds: plan.windowSeconds,
-        fitsWindow: plan.makespanSeconds <= plan.windowSeconds,
+        // The prediction holds only with the CPU it counts on (unchecked without a stack).
+        fitsWindow: plan.makespanSeconds <= plan.windowSeconds && cpuFits(rolloutCpu) !== false,
+        rolloutCpu: rolloutCpu ? { ...rolloutCpu, fits: cpuFits(rolloutCpu) } : null,
         recommendedShards: plan.recommendedShards ?? null,
         assignment: Object.fromEntries([...plan.assignment].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([t, s]) => [t, shardName(s)])),
     };
@@ -143,7 +169,7 @@ export function planJson(plan: TenantShardPlan, registry: string, lockFile: stri
 
 export function planText(
     plan: TenantShardPlan,
-    ctx: { registry: string; lock: string; lockShards?: number; wrote: boolean; tolerance: number; shardCpu: { limit: number; request: number } },
+    ctx: { registry: string; lock: string; lockShards?: number; wrote: boolean; tolerance: number; shardCpu: { limit: number; request: number }; rolloutCpu?: RolloutCpuBudget },
 ): string {
     const n = plan.assignment.size;
     const lines: string[] = [];
@@ -163,13 +189,19 @@ export function planText(
     const fl = plan.firstLetter;
     lines.push(`A–Z scheme:   ${formatSeconds(fl.makespanSeconds)} (shard "${fl.busiestLetter}": ${fl.shardTenants[fl.busiestLetter.charCodeAt(0) - 97]} of the tenants); ${fl.unshardedTenants} tenant${fl.unshardedTenants === 1 ? "" : "s"} starting with a digit would get no shard`);
     const fits = plan.makespanSeconds <= plan.windowSeconds;
-    lines.push(
-        `Window:       ${formatSeconds(plan.windowSeconds)}: ${fits ? "fits" : "DOES NOT FIT"}; smallest shard count that fits: ${plan.recommendedShards ?? "none up to 256 (a single tenant exceeds the window)"}`,
-    );
+    const cpu = ctx.rolloutCpu;
+    const verdict = !fits ? "DOES NOT FIT" : cpuFits(cpu) === false ? "NOT PREDICTED: the rollouts above count on CPU the nodes do not have (Rollout CPU)" : "fits";
+    lines.push(`Window:       ${formatSeconds(plan.windowSeconds)}: ${verdict}; smallest shard count that fits: ${plan.recommendedShards ?? "none up to 256 (a single tenant exceeds the window)"}`);
     const cores = (n: number) => `${Math.round(n * 100) / 100} cores`;
     lines.push(
         `Rollout CPU:  ${plan.shards} shards × ${cores(ctx.shardCpu.limit)} (controller limits) = ${cores(plan.shards * ctx.shardCpu.limit)} may be busy at once in the window; requests ${cores(plan.shards * ctx.shardCpu.request)}`,
     );
+    if (cpu) {
+        const pctOf = Math.round((cpu.used / cpu.limit) * 100);
+        lines.push(
+            `              + ${cores(cpu.othersCores)} requested by other pods there = ${cores(cpu.used)} of ${cores(cpu.limit)} allocatable on ${cpu.onto} (${cpu.nodes}): ${cpu.used <= cpu.limit ? `fits (${pctOf} %)` : `DOES NOT FIT (${pctOf} %)`}`,
+        );
+    } else lines.push("              not checked against nodes without a stack (--stack checks it)");
     lines.push(ctx.wrote ? `Lock written: ${ctx.lock}` : `Lock unchanged (add --write to record this plan in ${ctx.lock})`);
     return lines.join("\n");
 }

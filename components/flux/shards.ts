@@ -24,6 +24,7 @@ import { fluxControllerImage, type FluxConfig } from "../../config/flux";
 import { repositoryPath, shardChartRepositoryName, shardDirectory, shardTreeName } from "../../tenants/layout";
 import { shardName } from "../../tenants/lock";
 import { PLATFORM_RECONCILER, type Manifest } from "../../tenants/render";
+import { placement } from "../workloads/scheduling";
 
 export type FluxController = "source" | "kustomize" | "helm";
 export const FLUX_CONTROLLERS: readonly FluxController[] = ["source", "kustomize", "helm"];
@@ -83,7 +84,10 @@ const securityContext = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-function shardDeployment(c: FluxController, shard: string, flux: FluxConfig): Manifest {
+// Flux publishes its controller images for amd64, arm64 and arm/v7 (fluxcd/flux2 release notes).
+const FLUX_ARCHS = ["amd64", "arm64"] as const;
+
+function shardDeployment(c: FluxController, shard: string, flux: FluxConfig, role: string | undefined): Manifest {
     const name = shardControllerName(c, shard);
     const sizing = flux.controllers[c];
     const rates = measuredRates(flux.reconcile);
@@ -129,6 +133,8 @@ function shardDeployment(c: FluxController, shard: string, flux: FluxConfig): Ma
                 spec: {
                     serviceAccountName: controllerName(c),
                     priorityClassName: "system-cluster-critical",
+                    // On known nodes: the rollout CPU budget (capacity/rolloutCpu) counts their CPU.
+                    ...placement(role, FLUX_ARCHS),
                     securityContext: { fsGroup: 1337 },
                     containers: [
                         {
@@ -175,7 +181,7 @@ export function fluxShardObjects(args: FluxShardsArgs): FluxShardObject[] {
         const shard = shardName(i);
         const load: ShardLoad = args.shardLoads?.[i] ?? { kustomizations: 0, helmReleases: 0 };
         const label = { [SHARD_LABEL]: shard };
-        for (const c of FLUX_CONTROLLERS) out.push({ part: `${shard}-${controllerName(c)}`, manifest: shardDeployment(c, shard, flux) });
+        for (const c of FLUX_CONTROLLERS) out.push({ part: `${shard}-${controllerName(c)}`, manifest: shardDeployment(c, shard, flux, args.role) });
         out.push({
             part: `${shard}-source-controller-service`,
             manifest: {
@@ -272,6 +278,8 @@ export interface FluxShardsArgs {
     shardLoads?: readonly ShardLoad[];
     /** The maintenance window every shard's rollout must fit, in seconds (config maintenanceWindow). */
     windowSeconds: number;
+    /** Node role the shard controllers run on (capacity/memory placementRole: the general pool). Default: any node not dedicated to a role. */
+    role?: string;
     /** Patch the main controllers to ignore sharded objects. Default true. */
     patchMainControllers?: boolean;
 }

@@ -14,8 +14,10 @@ import {
     TENANT_LABEL,
 } from "../../capacity/labels";
 import { formatSeconds, shardRolloutFromFields, type ControllerSizing, type MeasuredRate } from "../../capacity/rollout";
+import { rolloutCpuBudget, type RolloutCpuBudget } from "../../capacity/rolloutCpu";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
-import { annotationsOf, argvOf, cpuCores, flagValue, kindOf, labelsOf, metaName, namespaceOf, numericAnnotation, workloads } from "../k8s";
+import { annotationsOf, argvOf, containersOf, cpuCores, flagValue, kindOf, labelsOf, metaName, namespaceOf, numericAnnotation, workloads } from "../k8s";
+import { nodeGroupsOf, podGroupsOf, workloadPodGroup } from "./workloads";
 
 /** Which Flux controller a container runs, from its image (ghcr.io/fluxcd/<controller>:<tag>). */
 export function fluxControllerOf(image: string | undefined): string | undefined {
@@ -176,6 +178,52 @@ export const rolloutWindow = rule<{ maxWindowMinutes: number }>({
     },
 });
 
+/**
+ * The rollout CPU budget (capacity/rolloutCpu) from registered resources: the shard controller Deployments at
+ * their CPU limits and placement (nodeSelector, arch affinity), every other pod group at its requests, and the
+ * nodes (NodePatches, EKS node groups at desired size). Undefined when the stack runs no shard controller.
+ */
+export function rolloutCpuOf(resources: PolicyResource[]): (RolloutCpuBudget & RuleBudget) | undefined {
+    const shardWorkloads = new Map<string, PolicyResource>();
+    for (const c of fluxControllers(resources)) if (kindOf(c.w) !== "DeploymentPatch" && watchedShard(c.argv) !== undefined) shardWorkloads.set(c.w.urn, c.w);
+    if (shardWorkloads.size === 0) return undefined;
+    const controllers = [...shardWorkloads.values()].map((w) => ({
+        ...workloadPodGroup(w),
+        cpu: containersOf(w).reduce((sum, c) => {
+            const limit = cpuCores(known(c.resources?.limits?.cpu, `CPU limit of ${w.name}`));
+            if (limit === undefined) throw new MissingFact(`${metaName(w)} (container ${c.name}) has no CPU limit: the CPU its shard's rollout counts on is unknown`);
+            return sum + limit;
+        }, 0),
+    }));
+    const others = podGroupsOf(resources.filter((r) => !shardWorkloads.has(r.urn)));
+    return { ...rolloutCpuBudget(controllers, others, nodeGroupsOf(resources)), urn: shardWorkloads.keys().next().value };
+}
+
+export const rolloutCpu = rule<Record<string, never>>({
+    name: "flux-rollout-cpu",
+    family: "flux",
+    description:
+        "The nodes the Flux shard controllers run on have the CPU the rollout prediction counts on: every controller at its CPU limit at once, plus what the other pods there request.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+        "Give the pool the shard controllers run on (the general pool, else every node not dedicated to a role) more or larger nodes, keeping its min size at its desired size, move other pods off it, or lower the controllers' CPU limits (flux.controllers.*.cpu) and add shards, until `platform shards plan --stack <name>` shows both the busiest shard within the window and the rollout CPU fitting. Outage 2: a rollout predicted on CPU the nodes do not have overruns the window all the same.",
+    config: {},
+    checkStack(resources, _config, report) {
+        guarded(report, undefined, () => {
+            const b = rolloutCpuOf(resources);
+            if (b)
+                reportOverBudget([b], report, () => `${b.title}: ${b.controllersCores} cores of controller limits + ${b.othersCores} cores requested by other pods = ${b.used} cores, ${b.limit} cores allocatable; the predicted rollouts assume CPU these nodes do not have.`);
+        });
+    },
+    budgets(resources) {
+        const b = rolloutCpuOf(resources);
+        if (!b) return [];
+        const { controllersCores: _c, othersCores: _o, nodes: _n, onto: _w, ...budget } = b;
+        return [budget];
+    },
+});
+
 /** The source a Flux object reads from: kind, name and namespace (its own when the ref names none). */
 function sourceRefOf(r: PolicyResource): { kind: string; name: string; namespace?: string } | undefined {
     const ref = kindOf(r) === "HelmRelease" ? (at(r.props, "spec.chart.spec.sourceRef") ?? at(r.props, "spec.chartRef")) : at(r.props, "spec.sourceRef");
@@ -278,4 +326,4 @@ export const tenantPrune = rule<{ tenantDataKinds: string[] }>({
     },
 });
 
-export const rules = [rolloutWindow, shardSources, lockdown, tenantPrune];
+export const rules = [rolloutWindow, rolloutCpu, shardSources, lockdown, tenantPrune];

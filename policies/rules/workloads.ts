@@ -17,7 +17,7 @@ import { findInstanceType, type Arch } from "../../capacity/instances";
 import { memoryBudgets, type NodeGroup, type PodGroup } from "../../capacity/memory";
 import { parseSidekiqArgs, queueBudgets, SCHEDULER_QUEUE, schedulerProblems, schedulerProcesses, type QueueLoad, type QueueServer } from "../../capacity/queues";
 import { at, forEach, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
-import { annotation, argvOf, containersOf, isWorkload, kindOf, labelsOf, memoryMiB, metaName, namespaceOf, numericAnnotation, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads } from "../k8s";
+import { annotation, argvOf, containersOf, cpuCores, isWorkload, kindOf, labelsOf, memoryMiB, metaName, namespaceOf, numericAnnotation, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads } from "../k8s";
 
 const describe = (r: PolicyResource) => `${kindOf(r)} ${namespaceOf(r) ? `${namespaceOf(r)}/` : ""}${metaName(r)}`;
 
@@ -257,25 +257,33 @@ export const multiArch = rule<{ armArchs: string[]; multiArchRepositories: strin
 
 const BOTH: Arch[] = ["amd64", "arm64"];
 const asArchs = (a: string[] | undefined): Arch[] => (a === undefined ? BOTH : BOTH.filter((x) => a.includes(x)));
-const requestedMiB = (containers: any[]) => containers.reduce((sum, c) => sum + (memoryMiB(known(c.resources?.requests?.memory ?? c.resources?.limits?.memory, `memory of ${c.name}`)) ?? 0), 0);
+// Kubernetes defaults a request to the limit when only the limit is set.
+const requested = (c: any, resource: "memory" | "cpu") => known(c.resources?.requests?.[resource] ?? c.resources?.limits?.[resource], `${resource} of ${c.name}`);
+const requestedMiB = (containers: any[]) => containers.reduce((sum, c) => sum + (memoryMiB(requested(c, "memory")) ?? 0), 0);
+const requestedCores = (containers: any[]) => containers.reduce((sum, c) => sum + (cpuCores(requested(c, "cpu")) ?? 0), 0);
 
-/** The stack's pods as memory consumers: workloads, CloudNativePG clusters and poolers (requests, role, archs). */
+/** A Deployment's or StatefulSet's pods: replicas, what each requests, the role its nodeSelector names, its archs. */
+export function workloadPodGroup(w: PolicyResource): PodGroup {
+    const containers = containersOf(w);
+    return { name: metaName(w), replicas: known(replicasOf(w), `replicas of ${w.name}`) ?? 1, memoryMiB: requestedMiB(containers), cpu: requestedCores(containers), role: podSpecOf(w)?.nodeSelector?.[ROLE_LABEL], archs: asArchs(allowedArchsOf(w)) };
+}
+
+/** The stack's pods as memory and CPU consumers: workloads, CloudNativePG clusters and poolers (requests, role, archs). */
 export function podGroupsOf(resources: PolicyResource[]): PodGroup[] {
     const out: PodGroup[] = [];
-    for (const w of workloads(resources)) {
-        if (kindOf(w) === "DaemonSet") continue;
-        const memory = requestedMiB(containersOf(w));
-        if (memory === 0) continue;
-        out.push({ name: metaName(w), replicas: known(replicasOf(w), `replicas of ${w.name}`) ?? 1, memoryMiB: memory, role: podSpecOf(w)?.nodeSelector?.[ROLE_LABEL], archs: asArchs(allowedArchsOf(w)) });
-    }
+    const add = (g: PodGroup) => {
+        if (g.memoryMiB > 0 || (g.cpu ?? 0) > 0) out.push(g);
+    };
+    for (const w of workloads(resources)) if (kindOf(w) !== "DaemonSet") add(workloadPodGroup(w));
     for (const c of ofKind(resources, "Cluster", "postgresql.cnpg.io")) {
         const memory = memoryMiB(known(at(c.props, "spec.resources.requests.memory"), `memory of ${c.name}`)) ?? 0;
+        const cpu = cpuCores(known(at(c.props, "spec.resources.requests.cpu"), `CPU of ${c.name}`)) ?? 0;
         // CloudNativePG's images are multi-arch; placement comes from spec.affinity.nodeSelector.
-        if (memory > 0) out.push({ name: metaName(c), replicas: Number(at(c.props, "spec.instances") ?? 1), memoryMiB: memory, role: at(c.props, "spec.affinity.nodeSelector")?.[ROLE_LABEL], archs: BOTH });
+        add({ name: metaName(c), replicas: Number(at(c.props, "spec.instances") ?? 1), memoryMiB: memory, cpu, role: at(c.props, "spec.affinity.nodeSelector")?.[ROLE_LABEL], archs: BOTH });
     }
     for (const p of ofKind(resources, "Pooler", "postgresql.cnpg.io")) {
-        const memory = requestedMiB(at(p.props, "spec.template.spec.containers") ?? []);
-        if (memory > 0) out.push({ name: metaName(p), replicas: Number(at(p.props, "spec.instances") ?? 1), memoryMiB: memory, role: at(p.props, "spec.template.spec.nodeSelector")?.[ROLE_LABEL], archs: BOTH });
+        const containers = at(p.props, "spec.template.spec.containers") ?? [];
+        add({ name: metaName(p), replicas: Number(at(p.props, "spec.instances") ?? 1), memoryMiB: requestedMiB(containers), cpu: requestedCores(containers), role: at(p.props, "spec.template.spec.nodeSelector")?.[ROLE_LABEL], archs: BOTH });
     }
     return out;
 }

@@ -42,6 +42,13 @@ describe("memory on nodes", () => {
         expect(budgets["memory.workers.amd64"]).toBeUndefined();
     });
 
+    it("pods that request only CPU are no memory consumers: the budgets stay as without them", () => {
+        const pods: PodGroup[] = [{ name: "web", replicas: 2, memoryMiB: 1024, cpu: 1, role: "general", archs: ["amd64"] }];
+        const nodes = [node("general", "amd64", 4)];
+        const cpuOnly: PodGroup = { name: "controller", replicas: 3, memoryMiB: 0, cpu: 2, role: undefined, archs: ["amd64"] };
+        expect(memoryBudgets([...pods, cpuOnly], nodes)).toEqual(memoryBudgets(pods, nodes));
+    });
+
     it("sizes Redis maxmemory and Postgres shared_buffers from the memory limit", () => {
         expect(redisMaxmemoryBytes(1024, 0.75)).toBe(805306368);
         expect(redisMaxmemoryBytes(4096, 0.5)).toBe(2 * 1024 ** 3);

@@ -5,6 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+    ARCH_LABEL,
+    DEDICATED_TAINT_KEY,
     MAINTENANCE_WINDOW_SECONDS_ANNOTATION,
     MEASURED_CONCURRENCY_ANNOTATION,
     RECONCILE_PER_SECOND_ANNOTATION,
@@ -12,6 +14,7 @@ import {
     SHARD_LABEL,
     SHARD_ROLLOUT_SECONDS_ANNOTATION,
     SHARD_TENANTS_ANNOTATION,
+    ROLE_LABEL,
 } from "../../capacity/labels";
 import { shardRolloutFromFields } from "../../capacity/rollout";
 import { argValue, controllerArgs, fluxShardObjects, LOCKDOWN_FLAGS, MAIN_SELECTOR, type FluxShardsArgs } from "../../components/flux";
@@ -68,9 +71,24 @@ describe("fluxShardObjects", () => {
         expect(k.args).toEqual(expect.arrayContaining(["--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=default", "--concurrent=20"]));
         expect(h.args).toEqual(expect.arrayContaining(["--no-cross-namespace-refs=true", "--default-service-account=default", "--concurrent=10"]));
         // Limits carry the rollout (the model counts them); requests are Flux's small defaults. The dev stack
-        // sizes its shard controllers down to 0.5 CPU / 512 MiB.
-        expect(k.resources).toEqual({ requests: { cpu: "0.1", memory: "64Mi" }, limits: { cpu: "0.5", memory: "512Mi" } });
+        // sizes its shard controllers down to 0.25 CPU / 512 MiB.
+        expect(k.resources).toEqual({ requests: { cpu: "0.1", memory: "64Mi" }, limits: { cpu: "0.25", memory: "512Mi" } });
         expect([s.image, k.image, h.image]).toEqual(["ghcr.io/fluxcd/source-controller:v1.9.4", "ghcr.io/fluxcd/kustomize-controller:v1.9.4", "ghcr.io/fluxcd/helm-controller:v1.6.3"]);
+    });
+
+    it("shard controllers run on the given role's nodes (tolerating its taint), else on any undedicated node; amd64 or arm64", () => {
+        const onGeneral = fluxShardObjects({ ...args, role: "general" });
+        const spec = (objs: typeof objects, name: string) => (objs.find((o) => o.manifest.metadata.name === name)!.manifest as any).spec.template.spec;
+        for (const c of ["source", "kustomize", "helm"]) {
+            const s = spec(onGeneral, `${c}-controller-shard-2`);
+            expect(s.nodeSelector).toEqual({ [ROLE_LABEL]: "general" });
+            expect(s.tolerations).toEqual([{ key: DEDICATED_TAINT_KEY, operator: "Equal", value: "general", effect: "NoSchedule" }]);
+            expect(s.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([{ matchExpressions: [{ key: ARCH_LABEL, operator: "In", values: ["amd64", "arm64"] }] }]);
+        }
+        const anywhere = spec(objects, "helm-controller-shard-1");
+        expect(anywhere.nodeSelector).toBeUndefined();
+        expect(anywhere.tolerations).toBeUndefined();
+        expect(onGeneral.flatMap((o) => schemaErrors(o.manifest))).toEqual([]);
     });
 
     it("kustomize-controller builds in a tmpfs /tmp", () => {
@@ -115,8 +133,8 @@ describe("fluxShardObjects", () => {
             measured: { perSecond: Number(d.metadata.annotations[RECONCILE_PER_SECOND_ANNOTATION]), concurrency: Number(d.metadata.annotations[MEASURED_CONCURRENCY_ANNOTATION]), cpu: 2 },
         });
         const seconds = shardRolloutFromFields({ tenants: 4, helmReleases: 9, kustomize: fields(k), helm: fields(h) });
-        // At a quarter of the benchmark's 2 CPU each, a Kustomization costs 1 s and a HelmRelease 2 s.
-        expect(seconds).toBe(4 * 1 + 9 * 2);
+        // At an eighth of the benchmark's 2 CPU each, a Kustomization costs 2 s and a HelmRelease 4 s.
+        expect(seconds).toBe(4 * 2 + 9 * 4);
         expect(Number(a[SHARD_ROLLOUT_SECONDS_ANNOTATION])).toBe(seconds);
         // A shard without tenants is declared (empty), with zero load.
         expect(find("Kustomization", "tenants-shard-2").metadata.annotations[SHARD_TENANTS_ANNOTATION]).toBe("0");
@@ -146,6 +164,12 @@ describe("FluxShards in the dev stack, under mocks", () => {
         expect(new Set(fluxChildren().map((r) => r.type))).toEqual(
             new Set(["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:apps/v1:DeploymentPatch", "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository", "kubernetes:source.toolkit.fluxcd.io/v1:HelmRepository", "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"]),
         );
+    });
+
+    it("the dev stack places the shard controllers on its general pool", () => {
+        const controllers = fluxChildren().filter((r) => r.type === "kubernetes:apps/v1:Deployment");
+        expect(controllers).toHaveLength(9);
+        for (const d of controllers) expect(d.inputs.spec.template.spec.nodeSelector).toEqual({ [ROLE_LABEL]: "general" });
     });
 
     it("registered inputs validate and carry the plan of the dev registry and its lock", () => {

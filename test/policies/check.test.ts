@@ -18,6 +18,7 @@ const REPLAYS = path.resolve(__dirname, "../replays");
 const OUTAGES: [outage: string, file: string, rules: string[]][] = [
     ["1 storage network saturation", "Pulumi.storage-saturation.yaml", ["storage-network-headroom", "storage-node-baseline-bandwidth"]],
     ["2 rollout overrunning the window", "Pulumi.rollout-overrun.yaml", ["flux-rollout-fits-window"]],
+    ["2 rollout predicted on CPU the nodes do not have", "Pulumi.rollout-cpu.yaml", ["flux-rollout-cpu"]],
     ["3 workers starving the database", "Pulumi.db-connections.yaml", ["database-connection-budget", "single-scheduler"]],
     ["4 proxy and DNS limits", "Pulumi.proxy-connections.yaml", ["nginx-client-capacity", "dns-autoscaler"]],
     ["5 prune deleting tenant data", "Pulumi.prune-tenant-data.yaml", ["tenant-data-never-pruned"]],

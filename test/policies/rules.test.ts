@@ -2,7 +2,7 @@
 // the offline check (the real pack process, each stack's policy config) and must pass; then each rule rejects
 // the same registered resources once the field it guards is changed the way an outage changed it.
 import * as path from "node:path";
-import { CLUSTER_NODES_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, MEMORY_GIB_ANNOTATION, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
+import { ARCH_LABEL, CLUSTER_NODES_ANNOTATION, CPU_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, MEMORY_GIB_ANNOTATION, ROLE_LABEL, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
 import { runCheck, type CheckResult } from "../../cli/commands/check";
 import { stackFile } from "../../config/load";
 import { PolicyPackProcess } from "../../policies/analyzer";
@@ -45,7 +45,7 @@ describe("the shipped stacks pass the policy pack", () => {
         expect(r.policyConfigFile).toBe(path.resolve(__dirname, `../../policies/config/${s}.json`));
         expect(r.unknownConfig).toEqual([]);
         const ids = r.summary.budgets.map((b) => b.id);
-        for (const prefix of ["storage.network.peak.", "storage.memory.", "flux.rollout.busiest", "data.connections.clients.", "workloads.scheduler.processes", "workloads.queue.", "memory.", "edge.proxy.clients.", "edge.dns.replicas"]) {
+        for (const prefix of ["storage.network.peak.", "storage.memory.", "flux.rollout.busiest", "flux.rollout.cpu", "data.connections.clients.", "workloads.scheduler.processes", "workloads.queue.", "memory.", "edge.proxy.clients.", "edge.dns.replicas"]) {
             expect(ids.some((id) => id.startsWith(prefix))).toBe(true);
         }
         expect(r.summary.undecided).toEqual([]);
@@ -147,14 +147,14 @@ describe("storage", () => {
 describe("Flux", () => {
     it("predicts each shard's rollout from its root Kustomization and its controllers", () => {
         const budgets = flux.shardRollouts(stacks.prod, 60);
-        expect(budgets).toHaveLength(16);
+        expect(budgets).toHaveLength(26);
         expect(Math.max(...budgets.map((b) => b.used))).toBeLessThan(60);
         expect(flux.rolloutWindow.budgets!(stacks.prod, { maxWindowMinutes: 60 })).toEqual([expect.objectContaining({ id: "flux.rollout.busiest", unit: "min" })]);
     });
 
     it("rejects a shard whose rollout overruns the window, or controllers too slow for it", () => {
         const crowded = edit(stacks.prod, "flux-shard-3-root", (k) => (k.props.metadata.annotations[SHARD_TENANTS_ANNOTATION] = "40000"));
-        expect(messages(evaluate(flux.rolloutWindow, crowded))).toEqual([expect.stringMatching(/^rollout of shard shard-3 \(40000 tenants.*predicted \dh\d\dm\d\ds, window 1h/)]);
+        expect(messages(evaluate(flux.rolloutWindow, crowded))).toEqual([expect.stringMatching(/^rollout of shard shard-3 \(40000 tenants.*predicted \d+h\d\dm\d\ds, window 1h/)]);
         expect(evaluate(flux.rolloutWindow, stacks.prod, { maxWindowMinutes: 10 }).length).toBeGreaterThan(0);
         const slow = edit(stacks.prod, "flux-shard-1-helm-controller", (d) => {
             const c = container(d);
@@ -162,6 +162,47 @@ describe("Flux", () => {
             c.resources.limits.cpu = "200m";
         });
         expect(messages(evaluate(flux.rolloutWindow, slow))).toEqual([expect.stringMatching(/^rollout of shard shard-1 /)]);
+    });
+
+    it("budgets the shard controllers' CPU limits with the other pods on their nodes, from the registered resources", () => {
+        // prod: 26 × 1.5 cores on the general pool (6 × m6in.2xlarge); only the role-less DNS autoscaler shares it.
+        expect(flux.rolloutCpu.budgets!(stacks.prod, {})).toEqual([{ id: "flux.rollout.cpu", title: expect.stringMatching(/on general nodes \(6\)$/), used: 39.02, limit: 47.46, unit: "cores", urn: expect.any(String) }]);
+        // dev: three small shards beside the app tiers on one 8-core VM.
+        expect(flux.rolloutCpuOf(stacks.dev)).toMatchObject({ controllersCores: 1.8, othersCores: 2.77, limit: 7.91, onto: "general nodes" });
+        // homelab has no general pool: every undedicated node, with every pod that may land there (web and workers).
+        expect(flux.rolloutCpuOf(stacks.homelab)).toMatchObject({ controllersCores: 5, othersCores: 10.02, nodes: 4, onto: "non-dedicated nodes" });
+    });
+
+    it("rejects shard controllers whose CPU limits their nodes do not have: the general pool shrunk, a limit raised, a tier added there", () => {
+        const shrunk = edit(stacks.prod, "pool-general-group", (g) => (g.props.scalingConfig.desiredSize = 3));
+        expect(messages(evaluate(flux.rolloutCpu, shrunk))).toEqual([
+            expect.stringMatching(/on general nodes \(3\): 39 cores of controller limits \+ 0\.02 cores requested by other pods = 39\.02 cores, 23\.73 cores allocatable; the predicted rollouts assume CPU these nodes do not have\.$/),
+        ]);
+        // The window rule alone still passes: its prediction is only honest with this one.
+        expect(evaluate(flux.rolloutWindow, shrunk)).toEqual([]);
+        const greedy = edit(stacks.dev, "flux-shard-1-helm-controller", (d) => (container(d).resources.limits.cpu = "4"));
+        expect(messages(evaluate(flux.rolloutCpu, greedy))).toEqual([expect.stringMatching(/= 8\.32 cores, 7\.91 cores allocatable/)]);
+        const crowded = edit(stacks.dev, "app-web", (d) => (d.props.spec.replicas = 8));
+        expect(evaluate(flux.rolloutCpu, crowded)).toHaveLength(1);
+        // Pods pinned to a dedicated pool never count, however much they ask.
+        expect(evaluate(flux.rolloutCpu, edit(stacks.homelab, "redis-cache", (d) => (container(d).resources.requests.cpu = "64")))).toEqual([]);
+    });
+
+    it("reads hand-built objects: a shard controller and a web tier on one 4-core general node, then one controller too many", () => {
+        const node = k8s({ apiVersion: "v1", kind: "NodePatch", metadata: { name: "node-1", labels: { [ROLE_LABEL]: "general", [ARCH_LABEL]: "amd64" }, annotations: { [MEMORY_GIB_ANNOTATION]: "16", [CPU_ANNOTATION]: "4" } } });
+        const controller = (shard: string, limits: Record<string, string>) =>
+            deployment(
+                `helm-controller-${shard}`,
+                { containers: [{ name: "manager", image: "ghcr.io/fluxcd/helm-controller:v1.6.3", args: [`--watch-label-selector=sharding.fluxcd.io/key=${shard}`], resources: { requests: { cpu: "100m", memory: "64Mi" }, limits } }], pod: { nodeSelector: { [ROLE_LABEL]: "general" } } },
+                "flux-system",
+            );
+        const web = deployment("web", { replicas: 2, containers: [{ name: "web", image: "ghcr.io/mastodon/mastodon:v4.3.2", resources: { requests: { cpu: "500m", memory: "1Gi" } } }] });
+        expect(evaluate(flux.rolloutCpu, [node, controller("shard-1", { cpu: "2" }), web])).toEqual([]);
+        expect(messages(evaluate(flux.rolloutCpu, [node, controller("shard-1", { cpu: "2" }), controller("shard-2", { cpu: "2000m" }), web]))).toEqual([
+            expect.stringMatching(/on general nodes \(1\): 4 cores of controller limits \+ 1 cores requested by other pods = 5 cores, 3\.92 cores allocatable/),
+        ]);
+        // A controller without a CPU limit leaves the rollout's CPU unknown: never a pass.
+        expect(messages(evaluate(flux.rolloutCpu, [node, controller("shard-1", { memory: "1Gi" })]))).toEqual([expect.stringMatching(/helm-controller-shard-1 \(container manager\) has no CPU limit/)]);
     });
 
     it("rejects a shard without its own controller, and a source of another shard", () => {
