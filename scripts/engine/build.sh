@@ -1,36 +1,30 @@
 #!/usr/bin/env bash
-# Provides the Pulumi engine used by media-platform's end-to-end checks:
+# Provides the Pulumi engine media-platform runs (the main job, the end-to-end tests, the preview benchmark):
 #   pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes
-# at the versions pinned in scripts/engine/versions.env.
+# at the versions pinned in scripts/engine/versions.env. The first of these that works is used:
 #
-# 1. If an official `pulumi` CLI of exactly PULUMI_VERSION is on PATH (with its language host
-#    next to it) and the pulumi-resource-kubernetes plugin of PULUMI_KUBERNETES_VERSION is
-#    installed (`pulumi plugin install resource kubernetes <version>`), those are used
-#    (symlinked into <cache>/<key>/official-bin, whose path is printed).
-# 2. Otherwise the three binaries are built with Go from the Go module proxy into
-#       ${MEDIA_PLATFORM_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/media-platform/engine}/<pulumi>-k8s<k8s>/bin
-#    building only what is missing. Each binary is written under a temporary name and moved
-#    into place, so an interrupted build never leaves a broken binary behind.
+# 1. The official CLI: a `pulumi` of exactly PULUMI_VERSION on PATH, with its pulumi-language-nodejs next to
+#    it, and the provider plugin installed by `pulumi plugin install resource kubernetes v<version>`.
+#    (Symlinked into <cache>/<key>/official-bin, whose path is printed.) The normal case.
+# 2. MEDIA_PLATFORM_ENGINE_BIN: a directory holding the three binaries (the pulumi in it must report the
+#    pinned version).
+# 3. The cache <cache>/<key>/bin (<cache> = MEDIA_PLATFORM_ENGINE_CACHE, default
+#    ${XDG_CACHE_HOME:-$HOME/.cache}/media-platform/engine), building whatever is missing from the Go
+#    module proxy (`go` needed), for machines that reach the proxy but not Pulumi's download site.
+#    A binary whose module the proxy does not serve is reported with the proxy's answer, and the script
+#    fails naming each missing binary (lines "[engine] <binary> unavailable: <reason>") and what to do.
 #
-# Progress goes to stderr; the LAST line of stdout is the bin directory:
+# Progress goes to stderr; on success the LAST line of stdout is the bin directory:
 #     BIN=$(scripts/engine/build.sh | tail -n 1)
 # Most callers want:  source scripts/engine/env.sh
 #
-# Environment knobs:
-#   MEDIA_PLATFORM_ENGINE_CACHE          cache root (default above)
-#   MEDIA_PLATFORM_ENGINE_FORCE_BUILD=1  ignore an official CLI on PATH
-#   PULUMI_SOURCE_GIT, PULUMI_KUBERNETES_SOURCE_GIT
-#       optional git directories (clone or bare mirror) of pulumi/pulumi and
-#       pulumi/pulumi-kubernetes containing the pinned commits. Used only when the Go module
-#       proxy refuses the language host / provider module at the pinned commit.
+# Knobs: MEDIA_PLATFORM_ENGINE_CACHE (cache root), MEDIA_PLATFORM_ENGINE_BIN (step 2),
+#        MEDIA_PLATFORM_ENGINE_FORCE_BUILD=1 (skip step 1).
 #
-# Known state of the Go module proxy reachable from this project's machines (Nov 2026): it serves
-# pkg/v3 and sdk/v3 v3.259.0, so `pulumi` always builds (~7.5 min on 2 cores), but it refuses
-# (403) the language host and provider/v4 modules at their pinned commits: without the two
-# *_SOURCE_GIT directories the script builds `pulumi` and then exits 1 naming what is missing.
-# With them: the language host builds in seconds after the CLI (shared Go build cache); the
-# provider needs ~2.3 GB of module cache and 15-50 min. A partial mirror may lack the provider's
-# schema.json: then a stub schema is embedded (render mode is unaffected; GetSchema is not).
+# The proxy reachable from this project's build machines (Nov 2026) serves pkg/v3 and sdk/v3 v3.259.0, so
+# `pulumi` builds (~7.5 min on 2 cores, ~1 GB of modules), but answers 403 "This module version is not
+# available" for the language host and for provider/v4: there the script builds `pulumi` (cached for
+# later) and then fails naming those two. Install the official CLI instead (README, "Running the real engine").
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,6 +41,7 @@ CACHE_ROOT="${MEDIA_PLATFORM_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/media
 KEYDIR="$CACHE_ROOT/$KEY"
 BIN="$KEYDIR/bin"
 WORK="$KEYDIR/work"
+BINARIES=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes)
 
 PKG_CLI=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 MOD_PKG=github.com/pulumi/pulumi/pkg/v3
@@ -57,23 +52,18 @@ MOD_K8S_SDK=github.com/pulumi/pulumi-kubernetes/sdk/v4
 VERSION_LDFLAG="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}"
 K8S_VERSION_LDFLAG="-X ${MOD_K8S}/pkg/version.Version=${PULUMI_KUBERNETES_VERSION}"
 
-# Exact module versions that the Go module proxy reachable from this project's machines refuses
-# (403 "This module version is not available"; seen for some pseudo-versions and older releases),
-# each with the nearest release it serves. Applied only after the proxy refused the original: "<module>@<version>=<module>@<version>".
-FALLBACK_REPLACES=(
-  "gocloud.dev@v0.46.1-0.20260810195832-b5401c07b5f1=gocloud.dev@v0.47.0"
-  "github.com/fluxcd/pkg/ssa@v0.71.1-0.20260424094917-4f94dc680419=github.com/fluxcd/pkg/ssa@v0.73.0"
-  "github.com/pulumi/pulumi/pkg/v3@v3.243.0=github.com/pulumi/pulumi/pkg/v3@v3.246.0"
-)
+WHAT_TO_DO="Install the official Pulumi CLI v${PULUMI_VERSION} (https://www.pulumi.com/docs/install/, e.g.
+  curl -fsSL https://get.pulumi.com | sh -s -- --version ${PULUMI_VERSION}) and its Kubernetes provider
+  (pulumi plugin install resource kubernetes v${PULUMI_KUBERNETES_VERSION}), with that pulumi on PATH;
+  or set MEDIA_PLATFORM_ENGINE_BIN to a directory holding pulumi, pulumi-language-nodejs and
+  pulumi-resource-kubernetes of those versions."
 
-# ---------------------------------------------------------------------------------------------
-# 1. Official binaries?
-# ---------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------------------
+# 1. The official CLI on PATH.
+# ---------------------------------------------------------------------------------------------------------
 under_cache() { case "$1" in "$CACHE_ROOT"/*) return 0 ;; *) return 1 ;; esac; }
 
-# The provider as `pulumi plugin install resource kubernetes <version>` puts it. (One found on PATH
-# is not taken: its version cannot be read from the binary, as -trimpath builds omit -ldflags
-# from their build info.)
+# The provider as `pulumi plugin install` puts it. (One on PATH is not taken: its version cannot be read.)
 find_official_k8s() {
   local p
   p="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-kubernetes-v${PULUMI_KUBERNETES_VERSION}/pulumi-resource-kubernetes"
@@ -86,12 +76,16 @@ use_official() {
   local p real v dir k8s
   p=$(type -P pulumi) || return 1
   real=$(readlink -f "$p")
-  under_cache "$real" && return 1   # our own build (env.sh put it on PATH): not "official"
+  under_cache "$real" && return 1   # a binary of step 3 that env.sh put on PATH: not "official"
   v=$(timeout 30 "$p" version 2>/dev/null | tail -n 1) || return 1
   [[ "$v" == "v${PULUMI_VERSION}" ]] || { log "pulumi on PATH ($p) is $v, not v${PULUMI_VERSION}: not using it"; return 1; }
   dir=$(dirname "$real")
-  [[ -x "$dir/pulumi-language-nodejs" ]] || { log "official pulumi at $p has no pulumi-language-nodejs next to it"; return 1; }
-  k8s=$(find_official_k8s) || { log "official pulumi v${PULUMI_VERSION} found, but no pulumi-resource-kubernetes ${PULUMI_KUBERNETES_VERSION}"; return 1; }
+  [[ -x "$dir/pulumi-language-nodejs" ]] || { log "pulumi at $p has no pulumi-language-nodejs next to it: not using it"; return 1; }
+  k8s=$(find_official_k8s) || {
+    log "pulumi v${PULUMI_VERSION} found at $p, but not the Kubernetes provider: run"
+    log "  pulumi plugin install resource kubernetes v${PULUMI_KUBERNETES_VERSION}"
+    return 1
+  }
   local ob="$KEYDIR/official-bin"
   mkdir -p "$ob"
   ln -sfn "$real" "$ob/pulumi"
@@ -106,10 +100,25 @@ if out=$(use_official); then
   exit 0
 fi
 
-# ---------------------------------------------------------------------------------------------
-# 2. Build into the cache (one builder at a time per version key).
-# ---------------------------------------------------------------------------------------------
-have_all() { [[ -x "$BIN/pulumi" && -x "$BIN/pulumi-language-nodejs" && -x "$BIN/pulumi-resource-kubernetes" ]]; }
+# ---------------------------------------------------------------------------------------------------------
+# 2. An explicit bin directory.
+# ---------------------------------------------------------------------------------------------------------
+if [[ -n "${MEDIA_PLATFORM_ENGINE_BIN:-}" ]]; then
+  dir=$MEDIA_PLATFORM_ENGINE_BIN
+  for b in "${BINARIES[@]}"; do
+    [[ -x "$dir/$b" ]] || die "MEDIA_PLATFORM_ENGINE_BIN=$dir has no executable $b"
+  done
+  v=$(timeout 30 "$dir/pulumi" version 2>/dev/null | tail -n 1) || v="(no answer)"
+  [[ "$v" == "v${PULUMI_VERSION}" ]] || die "MEDIA_PLATFORM_ENGINE_BIN=$dir: its pulumi reports $v, expected v${PULUMI_VERSION}"
+  log "using the engine in MEDIA_PLATFORM_ENGINE_BIN=$dir"
+  echo "$dir"
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------------------
+# 3. The cache, building what is missing from the Go module proxy (one builder at a time per version key).
+# ---------------------------------------------------------------------------------------------------------
+have_all() { local b; for b in "${BINARIES[@]}"; do [[ -x "$BIN/$b" ]] || return 1; done; }
 
 mkdir -p "$BIN"
 exec 9>"$KEYDIR/.lock"
@@ -119,215 +128,184 @@ if ! flock -n 9; then
 fi
 
 if have_all; then
-  log "engine ${KEY} already built: $BIN"
+  log "engine ${KEY} found in the cache: $BIN"
   echo "$BIN"
   exit 0
 fi
 
-command -v go >/dev/null || die "go is not installed; it is needed to build the Pulumi engine"
+declare -A UNAVAILABLE=()
+report_and_fail() {
+  local b
+  for b in "${BINARIES[@]}"; do
+    [[ -z "${UNAVAILABLE[$b]:-}" ]] || log "$b unavailable: ${UNAVAILABLE[$b]}"
+  done
+  log "What to do: $WHAT_TO_DO"
+  die "the Pulumi engine ${KEY} is incomplete (cache: $BIN)"
+}
+
+if ! command -v go >/dev/null; then
+  for b in "${BINARIES[@]}"; do [[ -x "$BIN/$b" ]] || UNAVAILABLE[$b]="go is not installed, so it cannot be built from the Go module proxy"; done
+  report_and_fail
+fi
+command -v jq >/dev/null || die "jq is needed to build the engine (apt-get install jq)"
 export GOFLAGS="-mod=mod -buildvcs=false"
-export GOTOOLCHAIN=local
 export CGO_ENABLED="${CGO_ENABLED:-0}"
-LOCAL_GO=$(go env GOVERSION)
-log "building engine ${KEY} into $BIN with ${LOCAL_GO} (module cache: $(go env GOMODCACHE))"
+GOPROXY_SHOWN=$(go env GOPROXY)
+log "building what is missing of engine ${KEY} into $BIN with $(go env GOVERSION) (GOPROXY=$GOPROXY_SHOWN, module cache $(go env GOMODCACHE))"
 
 TMPFILES=()
 cleanup() { local f; for f in "${TMPFILES[@]}"; do rm -f "$f"; done; }
 trap cleanup EXIT
 
-# Resolve (and download) what building PKG in module dir DIR needs. On a refused module version
-# listed in FALLBACK_REPLACES, add that replace and retry; when a module needs a newer Go than
-# the local one, raise the go line and let GOTOOLCHAIN=auto fetch that toolchain from the proxy.
+# One line from a go command's error output: the proxy's answer (reading …: 403 Forbidden, server response: …).
+one_line() { tr '\n\t' '  ' | sed -E 's/  +/ /g; s/ $//'; }
+
+# proxy_answer MODULE@VERSION ERROR: the proxy's answer in one line, e.g. the Go module proxy
+# https://proxy.golang.org answered "403 Forbidden: This module version is not available." for <module>@<version>
+proxy_answer() {
+  local reading status response
+  reading=$(grep -oE 'reading https?://[^ ]+: .*' <<<"$2" | head -n 1) || true
+  response=$(grep -oE 'server response: .*' <<<"$2" | head -n 1 | sed 's/^server response: //') || true
+  if [[ -n "$reading" ]]; then
+    status=${reading#reading * }
+    printf 'the Go module proxy %s answered "%s%s" for %s\n' "$(grep -oE 'https?://[^/]+' <<<"$reading" | head -n 1)" \
+      "$status" "${response:+: $response}" "$1"
+  else
+    printf 'go mod download %s failed: %s\n' "$1" "$(one_line <<<"$2")"
+  fi
+}
+
+# probe MODULE@VERSION: downloads the module; prints its `go mod download -json` record, or fails printing
+# the proxy's answer.
+probe() {
+  local json err
+  json=$(go mod download -json "$1" 2>&1) || true
+  err=$(jq -r '.Error // empty' <<<"$json" 2>/dev/null) || err=$json
+  [[ -n "$json" ]] || err="no answer"
+  if [[ -n "$err" ]]; then proxy_answer "$1" "$err"; return 1; fi
+  echo "$json"
+}
+
+# resolve DIR PKG: resolves and downloads what building PKG in module DIR needs; on failure prints the
+# first line naming a module the proxy refused (or the last error line).
 resolve() {
-  local dir=$1 pkg=$2 out mv r need applied
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    if out=$(cd "$dir" && go list -deps "$pkg" 2>&1 >/dev/null); then return 0; fi
-    applied=0
-    while read -r mv; do
-      [[ -n "$mv" ]] || continue
-      for r in "${FALLBACK_REPLACES[@]}"; do
-        if [[ "${r%%=*}" == "$mv" ]]; then
-          log "the proxy refused $mv; using ${r#*=} instead"
-          (cd "$dir" && go mod edit -replace "$r")
-          applied=1
-        fi
-      done
-    done < <(grep -E '(403 Forbidden|not available|404 Not Found)' <<<"$out" |
-               grep -oE '[^[:space:]]+@v[^[:space:]:]+: reading' | sed 's/: reading$//' | sort -u)
-    # A released module that the checksum database (as reached through the proxy) does not
-    # know: trust the proxy's copy of that module alone (its hash then lands in go.sum).
-    while read -r mv; do
-      [[ -n "$mv" ]] || continue
-      case ",${GONOSUMDB:-}," in *",$mv,"*) continue ;; esac
-      log "WARNING: the checksum database has no entry for $mv; adding it to GONOSUMDB"
-      export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}$mv"
-      applied=1
-    done < <(grep -E 'sumdb.*(404 Not Found|410 Gone|not available)' <<<"$out" |
-               grep -oE '^go: [^@[:space:]]+@[^:]+: verifying' | sed -E 's/^go: ([^@]+)@.*/\1/' | sort -u)
-    if [[ $applied == 0 ]] && grep -q 'requires go >= ' <<<"$out" && [[ "$GOTOOLCHAIN" == local ]]; then
-      need=$(grep -oE 'requires go >= [0-9][0-9.a-z]*' <<<"$out" | awk '{print $4}' | sort -V | tail -n 1)
-      log "a module needs go >= $need (local: ${LOCAL_GO}); letting Go fetch that toolchain"
-      (cd "$dir" && go mod edit -go="$need")
-      export GOTOOLCHAIN=auto
-      applied=1
-    fi
-    [[ $applied == 1 ]] || { printf '%s\n' "$out" >&2; return 1; }
-  done
-  printf '%s\n' "$out" >&2
+  local out
+  if out=$(cd "$1" && go list -deps "$2" 2>&1 >/dev/null); then return 0; fi
+  grep -m1 -E '(403|404|410|not available|verifying)' <<<"$out" | one_line || tail -n 1 <<<"$out" | one_line
   return 1
 }
 
-# go build DIR PKG OUTNAME LDFLAGS [TAGS]: build to a temp name, then move into place.
+# build_bin DIR PKG NAME LDFLAGS [TAGS]: builds to a temporary name, then moves it into place (an interrupted
+# build never leaves a broken binary), and logs the time.
 build_bin() {
-  local dir=$1 pkg=$2 name=$3 ldflags=$4 tags=${5:-} tmp t0 t1
+  local dir=$1 pkg=$2 name=$3 ldflags=$4 tags=${5:-} tmp t0 t1 v
   tmp="$BIN/.${name}.tmp.$$"
   TMPFILES+=("$tmp")
   log "go build $pkg -> $BIN/$name (this takes minutes)"
   t0=$(date +%s)
-  (cd "$dir" && go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$tmp" "$pkg")
+  (cd "$dir" && go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$tmp" "$pkg") >&2
   t1=$(date +%s)
   if [[ "$name" == pulumi ]]; then
-    local v
     v=$("$tmp" version 2>/dev/null | tail -n 1)
-    [[ "$v" == "v${PULUMI_VERSION}" ]] || die "built pulumi reports '$v', expected v${PULUMI_VERSION}"
+    [[ "$v" == "v${PULUMI_VERSION}" ]] || die "the built pulumi reports '$v', expected v${PULUMI_VERSION}"
   fi
   chmod 0755 "$tmp"
   mv -f "$tmp" "$BIN/$name"
   log "built $name in $((t1 - t0))s"
-  printf '%s %s %ss %s\n' "$(date -u +%FT%TZ)" "$name" "$((t1 - t0))" "$LOCAL_GO" >>"$KEYDIR/build-times.log"
+  printf '%s %s %ss %s\n' "$(date -u +%FT%TZ)" "$name" "$((t1 - t0))" "$(go env GOVERSION)" >>"$KEYDIR/build-times.log"
 }
 
-# extract_git GITDIR COMMIT SUBDIR DEST: copy SUBDIR at COMMIT to DEST (files absent from a
-# partial mirror are reported and skipped).
-extract_git() {
-  local gitdir=$1 commit=$2 sub=$3 dest=$4 line meta path hash rel
-  git -C "$gitdir" cat-file -e "${commit}^{commit}" 2>/dev/null || die "$gitdir does not contain commit $commit"
-  rm -rf "$dest"; mkdir -p "$dest"
-  while IFS= read -r -d '' line; do
-    meta=${line%%$'\t'*}; path=${line#*$'\t'}
-    [[ "$meta" == *" blob "* ]] || continue
-    hash=${meta##* }
-    rel=${path#"$sub"/}
-    mkdir -p "$dest/$(dirname "$rel")"
-    if ! git -C "$gitdir" cat-file blob "$hash" >"$dest/$rel" 2>/dev/null; then
-      rm -f "$dest/$rel"
-      log "note: $path is absent from $gitdir (skipped)"
-    fi
-  done < <(git -C "$gitdir" ls-tree -r -z "$commit" -- "$sub")
-  chmod -R u+w "$dest"
-}
-
-# Commit time as used by Go pseudo-versions.
-git_pseudo() { # GITDIR COMMIT MAJOR
-  local ts
-  ts=$(TZ=UTC git -C "$1" log -1 --format=%cd --date=format-local:%Y%m%d%H%M%S "$2")
-  echo "$3.0.0-${ts}-${2:0:12}"
-}
-
-# Non-local replace directives of a module's go.mod (as "old[@v]=new@v" for go mod edit).
-module_replaces() { # MODULE@VERSION
-  local gomod
-  gomod=$(go mod download -json "$1" | jq -r '.GoMod // empty')
-  [[ -n "$gomod" ]] || die "cannot download $1"
-  go mod edit -json "$gomod" | jq -r '.Replace // [] | .[] | select(.New.Version != null)
+# Non-local replace directives of a module's go.mod, as old[@v]=new@v for go mod edit.
+module_replaces() { # GOMOD-FILE
+  go mod edit -json "$1" | jq -r '.Replace // [] | .[] | select(.New.Version != null)
       | "\(.Old.Path)\(if .Old.Version then "@" + .Old.Version else "" end)=\(.New.Path)@\(.New.Version)"'
 }
 
-command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
 mkdir -p "$WORK"
-MISSING=()
 
-# --- pulumi + pulumi-language-nodejs: one wrapper module ---------------------------------------
-if [[ ! -x "$BIN/pulumi" || ! -x "$BIN/pulumi-language-nodejs" ]]; then
+# Probe first (seconds), so what is missing is known before the long builds.
+NODEJS_JSON="" K8S_JSON=""
+if [[ ! -x "$BIN/pulumi-language-nodejs" ]]; then
+  if NODEJS_JSON=$(cd "$WORK" && probe "$MOD_NODEJS@$PULUMI_COMMIT"); then :; else UNAVAILABLE[pulumi-language-nodejs]=$NODEJS_JSON; NODEJS_JSON=""; fi
+fi
+if [[ ! -x "$BIN/pulumi-resource-kubernetes" ]]; then
+  if K8S_JSON=$(cd "$WORK" && probe "$MOD_K8S@$PULUMI_KUBERNETES_COMMIT"); then :; else UNAVAILABLE[pulumi-resource-kubernetes]=$K8S_JSON; K8S_JSON=""; fi
+fi
+for b in "${!UNAVAILABLE[@]}"; do log "$b unavailable: ${UNAVAILABLE[$b]}"; done
+
+# --- pulumi (+ pulumi-language-nodejs when served): one wrapper module -------------------------------------
+# pkg/v3's go.mod replaces sdk/v3 with ../sdk, so `go install pkg@version` refuses; a wrapper requiring pkg/v3
+# and sdk/v3 at the same tag, with their non-local replaces copied, builds the same CLI.
+if [[ ! -x "$BIN/pulumi" || -n "$NODEJS_JSON" ]]; then
   W="$WORK/wrapper"
   rm -rf "$W"; mkdir -p "$W"
   (cd "$W" && go mod init media-platform-engine-wrapper >/dev/null 2>&1)
-  log "wrapper module: $W"
-  reps=$(cd "$W" && module_replaces "$MOD_PKG@v$PULUMI_VERSION" && module_replaces "$MOD_SDK@v$PULUMI_VERSION")
-  for r in $reps; do
-    (cd "$W" && go mod edit -replace "$r")
-  done
-  (cd "$W" && go mod edit -require "$MOD_PKG@v$PULUMI_VERSION" -require "$MOD_SDK@v$PULUMI_VERSION")
-
-  # Language host: by commit from the proxy, else from a git source (PULUMI_SOURCE_GIT).
-  NODEJS_OK=1
-  if (cd "$W" && go mod download -json "$MOD_NODEJS@$PULUMI_COMMIT" >"$W/.nodejs.json" 2>/dev/null) &&
-     [[ "$(jq -r '.Error // empty' "$W/.nodejs.json")" == "" ]]; then
-    v=$(jq -r .Version "$W/.nodejs.json")
-    log "language host module $MOD_NODEJS@$v (commit ${PULUMI_COMMIT:0:12}) from the Go module proxy"
-    (cd "$W" && go mod edit -require "$MOD_NODEJS@$v")
-  elif [[ -n "${PULUMI_SOURCE_GIT:-}" ]]; then
-    log "the Go module proxy does not serve $MOD_NODEJS at commit ${PULUMI_COMMIT:0:12}"
-    src="$WORK/src/pulumi-language-nodejs"
-    log "extracting sdk/nodejs/cmd/pulumi-language-nodejs at ${PULUMI_COMMIT:0:12} from $PULUMI_SOURCE_GIT"
-    extract_git "$PULUMI_SOURCE_GIT" "$PULUMI_COMMIT" sdk/nodejs/cmd/pulumi-language-nodejs "$src"
-    v=$(git_pseudo "$PULUMI_SOURCE_GIT" "$PULUMI_COMMIT" v3)
-    (cd "$W" && go mod edit -require "$MOD_NODEJS@$v" -replace "$MOD_NODEJS=$src")
-  else
-    NODEJS_OK=0
-    MISSING+=("pulumi-language-nodejs: the Go module proxy refuses $MOD_NODEJS@${PULUMI_COMMIT}; set PULUMI_SOURCE_GIT to a git directory of pulumi/pulumi that has this commit")
-  fi
-  rm -f "$W/.nodejs.json"
-
-  resolve "$W" "$PKG_CLI" || die "cannot resolve the dependencies of $PKG_CLI"
-  [[ $NODEJS_OK == 0 ]] || resolve "$W" "$MOD_NODEJS" || die "cannot resolve the dependencies of $MOD_NODEJS"
+  wrapper_ok=1
   for m in "$MOD_PKG" "$MOD_SDK"; do
-    got=$(cd "$W" && go list -m -f '{{.Version}}' "$m")
-    [[ "$got" == "v$PULUMI_VERSION" ]] || die "$m resolved to $got, expected v$PULUMI_VERSION"
+    if j=$(cd "$W" && probe "$m@v$PULUMI_VERSION"); then
+      for r in $(module_replaces "$(jq -r .GoMod <<<"$j")"); do (cd "$W" && go mod edit -replace "$r"); done
+    else
+      wrapper_ok=0
+      [[ -x "$BIN/pulumi" ]] || UNAVAILABLE[pulumi]=$j
+      [[ -z "$NODEJS_JSON" ]] || UNAVAILABLE[pulumi-language-nodejs]=$j
+    fi
   done
-
-  [[ -x "$BIN/pulumi" ]] || build_bin "$W" "$PKG_CLI" pulumi "$VERSION_LDFLAG" osusergo,grpcnotrace
-  [[ $NODEJS_OK == 0 || -x "$BIN/pulumi-language-nodejs" ]] ||
-    build_bin "$W" "$MOD_NODEJS" pulumi-language-nodejs "$VERSION_LDFLAG" osusergo,grpcnotrace
+  if [[ $wrapper_ok == 1 ]]; then
+    (cd "$W" && go mod edit -require "$MOD_PKG@v$PULUMI_VERSION" -require "$MOD_SDK@v$PULUMI_VERSION")
+    if [[ -n "$NODEJS_JSON" ]]; then
+      (cd "$W" && go mod edit -require "$MOD_NODEJS@$(jq -r .Version <<<"$NODEJS_JSON")")
+    fi
+    if ! why=$(resolve "$W" "$PKG_CLI"); then
+      [[ -x "$BIN/pulumi" ]] || UNAVAILABLE[pulumi]="cannot resolve its dependencies: $why"
+    else
+      for m in "$MOD_PKG" "$MOD_SDK"; do
+        got=$(cd "$W" && go list -m -f '{{.Version}}' "$m")
+        [[ "$got" == "v$PULUMI_VERSION" ]] || die "$m resolved to $got, expected v$PULUMI_VERSION"
+      done
+      [[ -x "$BIN/pulumi" ]] || build_bin "$W" "$PKG_CLI" pulumi "$VERSION_LDFLAG" osusergo,grpcnotrace
+    fi
+    if [[ -n "$NODEJS_JSON" ]]; then
+      if why=$(resolve "$W" "$MOD_NODEJS"); then
+        build_bin "$W" "$MOD_NODEJS" pulumi-language-nodejs "$VERSION_LDFLAG" osusergo,grpcnotrace
+      else
+        UNAVAILABLE[pulumi-language-nodejs]="cannot resolve its dependencies: $why"
+      fi
+    fi
+  fi
 fi
 
-# --- pulumi-resource-kubernetes: from a writable copy of the provider module ------------------
-if [[ ! -x "$BIN/pulumi-resource-kubernetes" ]]; then
+# --- pulumi-resource-kubernetes: from a writable copy of the provider module ---------------------------------
+# Its go.mod replaces sdk/v4 with ../sdk (the released sdk/v4 of the same version is used instead), and its
+# main embeds files that cmd/pulumi-resource-kubernetes/generate.go produces from the module's schema.json.
+if [[ -n "$K8S_JSON" ]]; then
   K="$WORK/pulumi-kubernetes-provider"
-  if (cd "$WORK" && go mod download -json "$MOD_K8S@$PULUMI_KUBERNETES_COMMIT" >"$WORK/.k8s.json" 2>/dev/null) &&
-     [[ "$(jq -r '.Error // empty' "$WORK/.k8s.json")" == "" ]]; then
-    d=$(jq -r .Dir "$WORK/.k8s.json")
-    log "provider module $MOD_K8S@$(jq -r .Version "$WORK/.k8s.json") from the Go module proxy"
-    rm -rf "$K"; cp -r "$d" "$K"; chmod -R u+w "$K"
-  elif [[ -n "${PULUMI_KUBERNETES_SOURCE_GIT:-}" ]]; then
-    log "the Go module proxy does not serve $MOD_K8S at commit ${PULUMI_KUBERNETES_COMMIT:0:12}"
-    log "extracting provider/ at ${PULUMI_KUBERNETES_COMMIT:0:12} from $PULUMI_KUBERNETES_SOURCE_GIT"
-    extract_git "$PULUMI_KUBERNETES_SOURCE_GIT" "$PULUMI_KUBERNETES_COMMIT" provider "$K"
-  else
-    K=""
-    MISSING+=("pulumi-resource-kubernetes: the Go module proxy refuses $MOD_K8S@${PULUMI_KUBERNETES_COMMIT}; set PULUMI_KUBERNETES_SOURCE_GIT to a git directory of pulumi/pulumi-kubernetes that has this commit")
-  fi
-  rm -f "$WORK/.k8s.json"
-fi
-
-if [[ ! -x "$BIN/pulumi-resource-kubernetes" && -n "${K:-}" ]]; then
-
-  # The provider's go.mod points sdk/v4 at ../sdk: use the released sdk/v4 instead.
+  rm -rf "$K"; cp -r "$(jq -r .Dir <<<"$K8S_JSON")" "$K"; chmod -R u+w "$K"
   (cd "$K" && go mod edit -dropreplace "$MOD_K8S_SDK" -require "$MOD_K8S_SDK@v$PULUMI_KUBERNETES_VERSION")
-  if local_r=$(cd "$K" && go mod edit -json | jq -r '.Replace // [] | .[] | select(.New.Version == null) | .Old.Path') && [[ -n "$local_r" ]]; then
-    die "provider go.mod still has local replaces: $local_r"
-  fi
-
+  local_r=$(cd "$K" && go mod edit -json | jq -r '.Replace // [] | .[] | select(.New.Version == null) | .Old.Path')
   G="$K/cmd/pulumi-resource-kubernetes"
-  if [[ ! -f "$G/schema.json" ]]; then
-    # Only a partial git mirror lacks it (large file). The provider embeds the schema solely to
-    # answer GetSchema (codegen, `pulumi package get-schema`) and for importing live objects.
-    log "WARNING: schema.json is missing from the source: embedding a stub schema (GetSchema and import are degraded)"
-    printf '{"name":"kubernetes","displayName":"Kubernetes","version":"%s","resources":{},"types":{},"functions":{}}\n' \
-      "$PULUMI_KUBERNETES_VERSION" >"$G/schema.json"
+  if [[ -n "$local_r" ]]; then
+    UNAVAILABLE[pulumi-resource-kubernetes]="its go.mod replaces modules with local folders outside the module: $(one_line <<<"$local_r")"
+  elif [[ ! -f "$G/schema.json" ]]; then
+    UNAVAILABLE[pulumi-resource-kubernetes]="the module served by the proxy has no cmd/pulumi-resource-kubernetes/schema.json to generate from"
+  elif ! why=$(resolve "$K" github.com/pulumi/pulumi/pkg/v3/codegen/schema); then
+    UNAVAILABLE[pulumi-resource-kubernetes]="cannot resolve the dependencies of its generator: $why"
+  else
+    log "generating schema-embed.json and terraform-mapping-embed.json (VERSION=$PULUMI_KUBERNETES_VERSION)"
+    (cd "$G" && VERSION="$PULUMI_KUBERNETES_VERSION" go run generate.go) >&2
+    if why=$(resolve "$K" ./cmd/pulumi-resource-kubernetes); then
+      build_bin "$K" ./cmd/pulumi-resource-kubernetes pulumi-resource-kubernetes "$K8S_VERSION_LDFLAG"
+    else
+      UNAVAILABLE[pulumi-resource-kubernetes]="cannot resolve its dependencies: $why"
+    fi
   fi
-  resolve "$K" github.com/pulumi/pulumi/pkg/v3/codegen/schema || die "cannot resolve the dependencies of generate.go"
-  log "generating schema-embed.json and terraform-mapping-embed.json (VERSION=$PULUMI_KUBERNETES_VERSION)"
-  (cd "$G" && VERSION="$PULUMI_KUBERNETES_VERSION" go run generate.go) >&2
-  resolve "$K" ./cmd/pulumi-resource-kubernetes || die "cannot resolve the dependencies of the kubernetes provider"
-  build_bin "$K" ./cmd/pulumi-resource-kubernetes pulumi-resource-kubernetes "$K8S_VERSION_LDFLAG"
 fi
 
-if ((${#MISSING[@]})); then
-  for m in "${MISSING[@]}"; do log "cannot build $m"; done
-  die "engine incomplete in $BIN (built: $(cd "$BIN" && echo *))"
+if ! have_all; then
+  for b in "${BINARIES[@]}"; do
+    [[ -x "$BIN/$b" || -n "${UNAVAILABLE[$b]:-}" ]] || UNAVAILABLE[$b]="not built (see the messages above)"
+  done
+  report_and_fail
 fi
-have_all || die "engine incomplete in $BIN"
 # The sources are only needed while building; the Go module and build caches keep what matters.
 rm -rf "$WORK"
 log "engine ${KEY} ready: $BIN"

@@ -1,0 +1,85 @@
+// Helpers of the end-to-end tests: the operator command as a process, and scratch stacks whose state lives in a
+// temp folder and whose rendered manifests go to a project-relative scratch folder (render folders must be
+// inside the project) under the gitignored .pulumi/tmp.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { PROJECT_ROOT } from "../../config/load";
+
+export interface CliRun {
+    code: number;
+    /** stdout and stderr together, as they came. */
+    out: string;
+}
+
+/** Runs `npm run --silent platform -- <argv>` as the operator does (tsx cli/main.ts), in the project. */
+export function platform(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [require.resolve("tsx/cli"), path.join(PROJECT_ROOT, "cli", "main.ts"), ...argv], {
+            cwd: PROJECT_ROOT,
+            env: { ...process.env, ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? 1, out }));
+    });
+}
+
+/** Fails with the run's last lines when it did not exit with `code`. */
+export function expectExit(run: CliRun, code: number): void {
+    if (run.code !== code) throw new Error(`expected exit ${code}, got ${run.code}; output ends:\n${run.out.split("\n").slice(-60).join("\n")}`);
+}
+
+/** A scratch area: a temp folder (state, stack files) and a render folder relative to the project. */
+export interface Scratch {
+    dir: string;
+    /** Project-relative folder for rendered manifests. */
+    renderRoot: string;
+    /** Writes Pulumi.<stack>.yaml with this config into the temp folder; returns its path. */
+    stackFile(stack: string, config: Record<string, unknown>): string;
+    remove(): void;
+}
+
+export function scratch(): Scratch {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "media-platform-e2e-"));
+    const renderRoot = path.join(".pulumi", "tmp", path.basename(dir));
+    return {
+        dir,
+        renderRoot,
+        stackFile(stack, config) {
+            const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            fs.writeFileSync(file, YAML.stringify({ config }));
+            return file;
+        },
+        remove() {
+            fs.rmSync(dir, { recursive: true, force: true });
+            fs.rmSync(path.join(PROJECT_ROOT, renderRoot), { recursive: true, force: true });
+        },
+    };
+}
+
+/** The `config:` of any stack file. */
+export function configOf(file: string): Record<string, any> {
+    return YAML.parse(fs.readFileSync(file, "utf8")).config;
+}
+
+/** Every YAML document of every file under a folder, with the file it came from. */
+export function readManifests(dir: string): { file: string; doc: Record<string, any> }[] {
+    const out: { file: string; doc: Record<string, any> }[] = [];
+    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const file = path.join(entry.parentPath, entry.name);
+        for (const doc of YAML.parseAllDocuments(fs.readFileSync(file, "utf8"))) {
+            if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
+            const value = doc.toJS();
+            if (value !== null) out.push({ file, doc: value });
+        }
+    }
+    return out;
+}
