@@ -72,7 +72,7 @@ describe("the PR comment section", () => {
 
 describe("the engine script's failure", () => {
     it("names each binary it could not get with the proxy's answer, once, and keeps its advice", () => {
-        const { missing, advice } = parseEngineFailure(fixture("engine-unavailable.log"));
+        const { missing, advice } = parseEngineFailure(fixture("engine-unavailable.txt"));
         expect(missing.map((m) => m.binary)).toEqual(["pulumi-language-nodejs", "pulumi-resource-kubernetes"]);
         expect(missing[0].reason).toBe(
             'the Go module proxy https://proxy.golang.org answered "403 Forbidden: This module version is not available." for github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@0ac56e876614aedf12771d73ef7e80959b8a6fd4',
