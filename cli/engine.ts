@@ -102,6 +102,9 @@ export function formatEngineUnavailable(e: EngineUnavailable): string {
     return lines.join("\n");
 }
 
+/** A `pulumi` command the workspace needs (stack ls/init/history/output) failed; the message carries its output. */
+export class PulumiCommandFailed extends Error {}
+
 /** One finished `pulumi` run. */
 export interface PulumiRun {
     args: string[];
@@ -175,7 +178,7 @@ export class StackWorkspace {
             fs.rmSync(ws.configFile, { force: true });
             // The backend's default secrets provider: the passphrase on a file or bucket backend, the service on Pulumi Cloud.
             const init = await ws.pulumi(["stack", "init", ws.stack], { cwd: ws.adminDir, echo: false });
-            if (init.code !== 0) throw new Error(`pulumi stack init ${ws.stack} failed:\n${init.output}`);
+            if (init.code !== 0) throw new PulumiCommandFailed(`pulumi stack init ${ws.stack} failed:\n${init.output.trimEnd()}`);
         }
         ws.writeConfigCopy();
         return ws;
@@ -184,7 +187,7 @@ export class StackWorkspace {
     /** Whether the stack exists in the backend. */
     async exists(): Promise<boolean> {
         const ls = await this.pulumi(["stack", "ls", "--json"], { cwd: this.adminDir, echo: false });
-        if (ls.code !== 0) throw new Error(`pulumi stack ls failed:\n${ls.output}`);
+        if (ls.code !== 0) throw new PulumiCommandFailed(`pulumi stack ls failed (is the backend reachable and logged in?):\n${ls.output.trimEnd()}`);
         const stacks = JSON.parse(ls.stdout) as { name: string }[];
         return stacks.some((s) => s.name === this.stack || s.name.endsWith(`/${this.stack}`));
     }
@@ -199,7 +202,7 @@ export class StackWorkspace {
         fs.writeFileSync(this.configFile, header + committed + (committed.endsWith("\n") ? "" : "\n") + carried.map((l) => `${l}\n`).join(""));
     }
 
-    /** Arguments selecting the stack, its working copy and (unless `policy` is false) the policy pack with its config. */
+    /** Arguments selecting the stack, its working copy and (unless `policyConfig` is false) the policy pack with its config. */
     private stackArgs(policyConfig: string | false | undefined): string[] {
         const args = ["--stack", this.stack, "--config-file", this.configFile, "--non-interactive", "--color", "never", "--suppress-progress"];
         if (policyConfig !== false) args.push("--policy-pack", POLICY_PACK_DIR);
@@ -220,7 +223,7 @@ export class StackWorkspace {
     /** The latest update's record (`pulumi stack history`): result and resourceChanges (same, create, update, …). */
     async lastUpdate(): Promise<{ kind: string; result: string; resourceChanges: Record<string, number> } | undefined> {
         const h = await this.pulumi(["stack", "history", "--stack", this.stack, "--json", "--page-size", "1"], { cwd: this.adminDir, echo: false });
-        if (h.code !== 0) throw new Error(`pulumi stack history failed:\n${h.output}`);
+        if (h.code !== 0) throw new PulumiCommandFailed(`pulumi stack history failed:\n${h.output.trimEnd()}`);
         const entries = JSON.parse(h.stdout) as { kind: string; result: string; resourceChanges?: Record<string, number> }[];
         return entries[0] && { ...entries[0], resourceChanges: entries[0].resourceChanges ?? {} };
     }
@@ -228,7 +231,7 @@ export class StackWorkspace {
     /** The stack's outputs after its last update. */
     async outputs(): Promise<Record<string, unknown>> {
         const o = await this.pulumi(["stack", "output", "--stack", this.stack, "--json"], { cwd: this.adminDir, echo: false });
-        if (o.code !== 0) throw new Error(`pulumi stack output failed:\n${o.output}`);
+        if (o.code !== 0) throw new PulumiCommandFailed(`pulumi stack output failed:\n${o.output.trimEnd()}`);
         return JSON.parse(o.stdout);
     }
 

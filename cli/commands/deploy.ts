@@ -14,6 +14,7 @@ import {
     localBackend,
     LOCAL_PASSPHRASE,
     policySection,
+    PulumiCommandFailed,
     resolveEngine,
     StackWorkspace,
     type PulumiRun,
@@ -30,7 +31,7 @@ const OPTIONS = {
     "state-dir": { type: "string" },
 } as const;
 
-const COMMON_HELP = `Options:
+const COMMON_OPTIONS = `Options:
   --stack <name>          a shipped stack: dev, prod, homelab (stacks/Pulumi.<name>.yaml)
   --stack-file <path>     any stack file named Pulumi.<stack>.yaml
   --policy-config <file>  policy config; default policies/config/<stack>.json, else policies/config/<environment>.json
@@ -39,9 +40,9 @@ const COMMON_HELP = `Options:
                           (PULUMI_BACKEND_URL, PULUMI_ACCESS_TOKEN or \`pulumi login\`), with
                           PULUMI_CONFIG_PASSPHRASE when the stack is encrypted with a passphrase. The dev
                           environment always uses the fixed passphrase "${LOCAL_PASSPHRASE}" (it holds no secrets).
-  --state-dir <dir>       folder of the local backend and of the stack file working copies; default .pulumi
+  --state-dir <dir>       folder of the local backend and of the stack file working copies; default .pulumi`;
 
-The engine is the pinned Pulumi CLI (scripts/engine/versions.env): the official CLI when installed, else
+const ENGINE_NOTE = `The engine is the pinned Pulumi CLI (scripts/engine/versions.env): the official CLI when installed, else
 scripts/engine's (README, "Running the real engine"). The committed stack file is never handed to pulumi,
 which rewrites what it reads: it reads a working copy in <state dir>/config/ (--config-file).`;
 
@@ -78,6 +79,17 @@ async function prepare(values: { stack?: string; "stack-file"?: string; "policy-
         echo: true,
     });
     return { stackFile, stack, environment: config.environment, policyConfig, ws };
+}
+
+/** Runs a command's body; a failed pulumi bookkeeping command (stack ls/init/history/output) is exit 1 with its output. */
+async function failingCleanly(body: () => Promise<number>): Promise<number> {
+    try {
+        return await body();
+    } catch (e) {
+        if (!(e instanceof PulumiCommandFailed)) throw e;
+        process.stderr.write(`${e.message}\n`);
+        return EXIT.failed;
+    }
 }
 
 const rel = (p: string) => {
@@ -120,7 +132,9 @@ nothing ("N unchanged").
 Exit 0 when the update succeeded, 1 when it failed (policy violation, program or provider error) or the engine
 is unavailable, 2 on a config error.
 
-${COMMON_HELP}
+${COMMON_OPTIONS}
+
+${ENGINE_NOTE}
 
 Example:
   npm run --silent platform -- up --stack dev`,
@@ -130,25 +144,26 @@ Example:
             console.log(this.help);
             return EXIT.ok;
         }
-        const p = await prepare(values);
-        if (typeof p === "number") return p;
-        const run = await p.ws.up({ policyConfig: p.policyConfig });
-        const last = await p.ws.lastUpdate();
-        console.log("");
-        if (run.code !== 0) {
-            console.log(`pulumi up of ${p.stack} FAILED (exit ${run.code}): the policy violations or errors are listed above.`);
+        return failingCleanly(async () => {
+            const p = await prepare(values);
+            if (typeof p === "number") return p;
+            const run = await p.ws.up({ policyConfig: p.policyConfig });
+            console.log("");
+            if (run.code !== 0) {
+                console.log(`pulumi up of ${p.stack} FAILED (exit ${run.code}): the policy violations or errors are listed above.`);
+                console.log(`\n${await capacityText(p)}`);
+                return EXIT.failed;
+            }
+            const counts = (await p.ws.lastUpdate())?.resourceChanges ?? changeCounts(run.output);
+            console.log(`${p.stack}: ${formatChanges(counts, "past")} (pulumi up, ${run.seconds.toFixed(0)} s, policy config ${p.policyConfig ? rel(p.policyConfig) : "none"})`);
+            const outputs = await p.ws.outputs();
+            if (typeof outputs.renderDirectory === "string") {
+                const dir = outputs.renderDirectory;
+                console.log(`Manifests: ${rel(dir)}/ (${countFiles(dir)} files; apply with kubectl apply -R -f ${rel(dir)})`);
+            }
             console.log(`\n${await capacityText(p)}`);
-            return EXIT.failed;
-        }
-        const counts = last?.resourceChanges ?? changeCounts(run.output);
-        console.log(`${p.stack}: ${formatChanges(counts, "past")} (pulumi up, ${run.seconds.toFixed(0)} s, policy config ${p.policyConfig ? rel(p.policyConfig) : "none"})`);
-        const outputs = await p.ws.outputs();
-        if (typeof outputs.renderDirectory === "string") {
-            const dir = outputs.renderDirectory;
-            console.log(`Manifests: ${rel(dir)}/ (${countFiles(dir)} files; apply with kubectl apply -R -f ${rel(dir)})`);
-        }
-        console.log(`\n${await capacityText(p)}`);
-        return EXIT.ok;
+            return EXIT.ok;
+        });
     },
 };
 
@@ -170,8 +185,10 @@ verdict, the resource changes, every policy violation and the capacity summary.
 Exit 0 when the preview passed, 1 when it failed (a mandatory policy violation, a program or provider error)
 or the engine is unavailable, 2 on a config error.
 
-${COMMON_HELP}
+${COMMON_OPTIONS}
   --markdown <file>       write the PR comment section to this file
+
+${ENGINE_NOTE}
 
 Example:
   npm run --silent platform -- preview --stack prod --markdown preview-prod.md`,
@@ -181,14 +198,16 @@ Example:
             console.log(this.help);
             return EXIT.ok;
         }
-        const p = await prepare(values);
-        if (typeof p === "number") return p;
-        const run = await p.ws.preview({ policyConfig: p.policyConfig });
-        const capacity = await capacityText(p);
-        console.log(`\n${p.stack}: preview ${run.code === 0 ? "passed" : "FAILED"} — ${formatChanges(changeCounts(run.output), "future")} (${run.seconds.toFixed(0)} s)`);
-        console.log(`\n${capacity}`);
-        if (values.markdown) fs.writeFileSync(values.markdown, previewMarkdown(p.stack, p.policyConfig, run, capacity));
-        return run.code === 0 ? EXIT.ok : EXIT.failed;
+        return failingCleanly(async () => {
+            const p = await prepare(values);
+            if (typeof p === "number") return p;
+            const run = await p.ws.preview({ policyConfig: p.policyConfig });
+            const capacity = await capacityText(p);
+            console.log(`\n${p.stack}: preview ${run.code === 0 ? "passed" : "FAILED"} — ${formatChanges(changeCounts(run.output), "future")} (${run.seconds.toFixed(0)} s)`);
+            console.log(`\n${capacity}`);
+            if (values.markdown) fs.writeFileSync(values.markdown, previewMarkdown(p.stack, p.policyConfig, run, capacity));
+            return run.code === 0 ? EXIT.ok : EXIT.failed;
+        });
     },
 };
 

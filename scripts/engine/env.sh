@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # Source me:  source scripts/engine/env.sh
-# Builds the pinned Pulumi engine if needed (scripts/engine/build.sh) and puts it first on PATH,
-# with the engine's update check and plugin downloads turned off.
+# Resolves the pinned Pulumi engine through scripts/engine/build.sh (the official CLI, else
+# MEDIA_PLATFORM_ENGINE_BIN, else the version-keyed cache, building what the Go module proxy serves),
+# exports its directory as MEDIA_PLATFORM_ENGINE_BIN and puts it first on PATH, with the engine's update
+# check and automatic plugin downloads turned off. Returns 1 (with build.sh's reasons) when it cannot.
 _mp_engine_out=$("$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/build.sh") || {
   echo "scripts/engine/env.sh: the Pulumi engine is not available (see the messages above)" >&2
   unset _mp_engine_out

@@ -86,3 +86,30 @@ describe("the engine script's failure", () => {
         expect(missing).toEqual([{ binary: "engine", reason: "MEDIA_PLATFORM_ENGINE_BIN=/opt/p has no executable pulumi" }]);
     });
 });
+
+describe("the pinned engine", () => {
+    const root = path.resolve(__dirname, "../..");
+    const pins = Object.fromEntries(
+        fs
+            .readFileSync(path.join(root, "scripts/engine/versions.env"), "utf8")
+            .split("\n")
+            .filter((l) => /^[A-Z_]+=/.test(l))
+            .map((l) => l.split("=") as [string, string]),
+    );
+    const deps = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).dependencies;
+
+    it("is the Kubernetes provider of the @pulumi/kubernetes SDK the lockfile pins, and the CLI of the @pulumi/pulumi SDK", () => {
+        expect(pins.PULUMI_KUBERNETES_VERSION).toBe(deps["@pulumi/kubernetes"]);
+        expect(pins.PULUMI_VERSION).toBe(deps["@pulumi/pulumi"]);
+    });
+
+    it("is stated in one place: the workflows read versions.env and name no version of their own", () => {
+        const files = [".github/workflows/pr.yml", ".github/workflows/deploy.yml", ".github/actions/pulumi-engine/action.yml"];
+        for (const f of files) {
+            const text = fs.readFileSync(path.join(root, f), "utf8");
+            expect(text).not.toContain(pins.PULUMI_VERSION);
+            expect(text).not.toContain(pins.PULUMI_KUBERNETES_VERSION);
+        }
+        expect(fs.readFileSync(path.join(root, files[2]), "utf8")).toContain("source scripts/engine/versions.env");
+    });
+});
