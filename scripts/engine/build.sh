@@ -231,7 +231,13 @@ fi
 if [[ ! -x "$BIN/pulumi-resource-kubernetes" ]]; then
   if K8S_JSON=$(cd "$WORK" && probe "$MOD_K8S@$PULUMI_KUBERNETES_COMMIT"); then :; else UNAVAILABLE[pulumi-resource-kubernetes]=$K8S_JSON; K8S_JSON=""; fi
 fi
-for b in "${!UNAVAILABLE[@]}"; do log "$b unavailable: ${UNAVAILABLE[$b]}"; done
+# Without the language host or the provider the CLI alone runs nothing: do not spend minutes building it.
+if [[ ${#UNAVAILABLE[@]} -gt 0 ]]; then
+  for b in "${BINARIES[@]}"; do
+    [[ -x "$BIN/$b" || -n "${UNAVAILABLE[$b]:-}" ]] || UNAVAILABLE[$b]="not built: the engine cannot be completed without the binaries above"
+  done
+  report_and_fail
+fi
 
 # --- pulumi (+ pulumi-language-nodejs when served): one wrapper module -------------------------------------
 # pkg/v3's go.mod replaces sdk/v3 with ../sdk, so `go install pkg@version` refuses; a wrapper requiring pkg/v3
