@@ -22,7 +22,7 @@ export class UsageError extends Error {}
 /** node:util parseArgs, strict, with its errors turned into UsageErrors. */
 export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, allowPositionals = false) {
     try {
-        return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals });
+        return parseArgs({ args: argv, options, strict: true, allowPositionals });
     } catch (e) {
         throw new UsageError((e as Error).message);
     }

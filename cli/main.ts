@@ -30,6 +30,11 @@ export async function main(argv: string[]): Promise<number> {
         );
         return 2;
     }
+    // Every command answers --help the same way, before its own arguments are parsed.
+    if (rest.includes("--help") || rest.includes("-h")) {
+        console.log(command.help);
+        return 0;
+    }
     try {
         return await command.run(rest);
     } catch (e) {

@@ -43,10 +43,6 @@ Options:
   --json                  print the budgets as JSON (with utilisation)`,
     async run(argv) {
         const { values } = parse(argv, { stack: { type: "string" }, "stack-file": { type: "string" }, "policy-config": { type: "string" }, json: { type: "boolean" } });
-        if (values.help) {
-            console.log(this.help);
-            return EXIT.ok;
-        }
         const report = await capacityReport(path.resolve(stackFileArg(values)), values["policy-config"] ? path.resolve(values["policy-config"]) : undefined);
         if (values.json) {
             const budgets = report.summary.budgets.map((b) => ({ ...b, utilisation: b.limit === 0 ? null : b.used / b.limit }));

@@ -173,10 +173,6 @@ Options:
             json: { type: "boolean" },
             "pack-runner": { type: "string" },
         });
-        if (values.help) {
-            console.log(this.help);
-            return EXIT.ok;
-        }
         const runner = values["pack-runner"] ?? "tsx";
         if (runner !== "tsx" && runner !== "pulumi") throw new UsageError(`--pack-runner: expected tsx or pulumi, got "${runner}"`);
         const result = await runCheck({

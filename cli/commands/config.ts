@@ -16,10 +16,6 @@ Options:
   --json                print the validated config (with defaults filled in) as JSON`,
     async run(argv) {
         const { values } = parse(argv, { stack: { type: "string" }, "stack-file": { type: "string" }, json: { type: "boolean" } });
-        if (values.help) {
-            console.log(this.help);
-            return EXIT.ok;
-        }
         const file = stackFileArg(values);
         const cfg = loadStackFile(file);
         if (values.json) console.log(JSON.stringify(cfg, null, 2));

@@ -54,8 +54,10 @@ interface Prepared {
     ws: StackWorkspace;
 }
 
+type StackValues = { stack?: string; "stack-file"?: string; "policy-config"?: string; backend?: string; "state-dir"?: string };
+
 /** Validates the config (exit 2 before anything runs), resolves the engine and opens the stack. */
-async function prepare(values: { stack?: string; "stack-file"?: string; "policy-config"?: string; backend?: string; "state-dir"?: string }): Promise<Prepared | number> {
+async function prepare(values: StackValues): Promise<Prepared | number> {
     const stackFile = path.resolve(stackFileArg(values));
     const config = loadStackFile(stackFile);
     const stack = stackNameOf(stackFile);
@@ -81,10 +83,14 @@ async function prepare(values: { stack?: string; "stack-file"?: string; "policy-
     return { stackFile, stack, environment: config.environment, policyConfig, ws };
 }
 
-/** Runs a command's body; a failed pulumi bookkeeping command (stack ls/init/history/output) is exit 1 with its output. */
-async function failingCleanly(body: () => Promise<number>): Promise<number> {
+/**
+ * Opens the stack (see prepare) and runs a command's body on it; a failed pulumi bookkeeping command
+ * (stack ls/init/history/output) is exit 1 with its output.
+ */
+async function onStack(values: StackValues, body: (p: Prepared) => Promise<number>): Promise<number> {
     try {
-        return await body();
+        const p = await prepare(values);
+        return typeof p === "number" ? p : await body(p);
     } catch (e) {
         if (!(e instanceof PulumiCommandFailed)) throw e;
         process.stderr.write(`${e.message}\n`);
@@ -140,13 +146,7 @@ Example:
   npm run --silent platform -- up --stack dev`,
     async run(argv) {
         const { values } = parse(argv, OPTIONS);
-        if (values.help) {
-            console.log(this.help);
-            return EXIT.ok;
-        }
-        return failingCleanly(async () => {
-            const p = await prepare(values);
-            if (typeof p === "number") return p;
+        return onStack(values, async (p) => {
             const run = await p.ws.up({ policyConfig: p.policyConfig });
             console.log("");
             if (run.code !== 0) {
@@ -194,13 +194,7 @@ Example:
   npm run --silent platform -- preview --stack prod --markdown preview-prod.md`,
     async run(argv) {
         const { values } = parse(argv, { ...OPTIONS, markdown: { type: "string" } });
-        if (values.help) {
-            console.log(this.help);
-            return EXIT.ok;
-        }
-        return failingCleanly(async () => {
-            const p = await prepare(values);
-            if (typeof p === "number") return p;
+        return onStack(values, async (p) => {
             const run = await p.ws.preview({ policyConfig: p.policyConfig });
             const capacity = await capacityText(p);
             console.log(`\n${p.stack}: preview ${run.code === 0 ? "passed" : "FAILED"} — ${formatChanges(changeCounts(run.output), "future")} (${run.seconds.toFixed(0)} s)`);

@@ -73,10 +73,6 @@ Examples:
             window: { type: "string" },
             json: { type: "boolean" },
         });
-        if (values.help) {
-            console.log(this.help);
-            return EXIT.ok;
-        }
         const fromStack = values.stack !== undefined || values["stack-file"] !== undefined;
         if (fromStack === (values.tenants !== undefined)) throw new UsageError("give exactly one of --tenants <registry>, --stack <name> or --stack-file <path>");
         if (values.write && values.json) throw new UsageError("--write and --json do not go together: write first, then ask for --json");

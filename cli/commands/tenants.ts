@@ -53,10 +53,6 @@ Options:
 Exit codes: 0 rendered (or up to date with --check), 1 stale (--check), 2 bad config or registry.`,
     async run(argv) {
         const { values } = parse(argv, { stack: { type: "string" }, "stack-file": { type: "string" }, check: { type: "boolean" }, out: { type: "string" } });
-        if (values.help) {
-            console.log(this.help);
-            return EXIT.ok;
-        }
         const file = stackFileArg(values);
         const config = loadStackFile(file);
         const { paths, registry, plan } = loadStackTenants(config, PROJECT_ROOT);
