@@ -19,6 +19,8 @@ export const TIER_LABEL = "media-platform.io/tier";
 export const TENANT_LABEL = "media-platform.io/tenant";
 /** Flux's sharding label key. */
 export const SHARD_LABEL = "sharding.fluxcd.io/key";
+/** Watch selector of the main Flux controllers: every object without a shard label (Flux sharding docs). */
+export const MAIN_WATCH_SELECTOR = `!${SHARD_LABEL}`;
 /** Flux's per-object prune switch; value PRUNE_DISABLED keeps garbage collection from deleting the object. */
 export const PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune";
 export const PRUNE_DISABLED = "disabled";

@@ -28,6 +28,13 @@ const existing = z.strictObject({
     context: str({ min: 1 }).optional(),
     /** When set, render YAML to this folder instead of applying (lets CI preview without the cluster). */
     renderDirectory: relPath().optional(),
+    /**
+     * Whether `up` waits for each workload to become ready, as Pulumi's Kubernetes provider does by default.
+     * Default true. false marks every Kubernetes object `pulumi.com/skipAwait`: only for a cluster that can
+     * never run a pod, such as the end-to-end tests' bare API server; a real cluster must wait, or a broken
+     * rollout passes unnoticed.
+     */
+    waitForReady: expecting(z.boolean(), "true or false").default(true),
 });
 
 export const clusterSchema = expecting(

@@ -14,7 +14,7 @@ import { RedisTiers } from "../components/data/redis";
 import { AppWorkloads } from "../components/workloads/appWorkloads";
 import { EdgeProxy } from "../components/edge/proxy";
 import { DnsAutoscaler } from "../components/edge/dnsAutoscaler";
-import { FluxShards } from "../components/flux";
+import { FluxInstallation, FluxShards } from "../components/flux";
 import { loadStackTenants, shardLoadsOf } from "../tenants/plan";
 
 export interface PlatformContext {
@@ -35,6 +35,16 @@ export interface PlatformOutputs {
     media: MediaAppInterface;
 }
 
+/**
+ * Marks a Kubernetes object `pulumi.com/skipAwait` (cluster.waitForReady: false): the provider then does not wait
+ * for it to become ready, which it never does on an API server without nodes.
+ */
+function skipAwait(args: pulumi.ResourceTransformationArgs): pulumi.ResourceTransformationResult | undefined {
+    if (!args.type.startsWith("kubernetes:") || args.type.startsWith("pulumi:providers:") || !(args.resource instanceof pulumi.CustomResource)) return undefined;
+    const props = args.props as { metadata?: { annotations?: Record<string, string> } };
+    return { props: { ...props, metadata: { ...props.metadata, annotations: { ...props.metadata?.annotations, "pulumi.com/skipAwait": "true" } } }, opts: args.opts };
+}
+
 /** Namespace of the application tiers (web, streaming, workers, scheduler). */
 export const APP_NAMESPACE = "media-app";
 
@@ -42,12 +52,17 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
     // The tenant registry and its shard lock size the Flux shards (issue 7). Read first: a bad registry
     // stops the run before anything is registered. Tenants themselves are never Pulumi resources.
     const tenants = loadStackTenants(config, ctx.projectRoot);
+    if (config.cluster.provider === "existing" && !config.cluster.waitForReady) pulumi.runtime.registerStackTransformation(skipAwait);
     const cluster = new KubernetesCluster("platform", { cluster: config.cluster, projectRoot: ctx.projectRoot, stack: ctx.stack });
     const k8sOpts = { provider: cluster.provider };
+    const generalRole = placementRole("general", config.nodePools.map((p) => p.role));
 
-    // Node pools by role and arch, and Ceph (Rook) on the storage nodes (issue 3).
+    // Flux itself, owned by the stack (the installation it shards); every Flux object waits for its namespace and CRDs.
+    const flux = new FluxInstallation("flux-install", { flux: config.flux, role: generalRole, provider: cluster.provider });
+
+    // Node pools by role and arch, and Ceph (Rook) on the storage nodes.
     const nodePools = createNodePools(config, cluster);
-    const storage = new CephStorage("storage", { storage: config.storage, provider: cluster.provider, fluxNamespace: config.flux.namespace, dependsOn: nodePools });
+    const storage = new CephStorage("storage", { storage: config.storage, provider: cluster.provider, fluxNamespace: config.flux.namespace, flux: flux.ready, dependsOn: nodePools });
 
     const appNamespace = new k8s.core.v1.Namespace(
         "app-namespace",
@@ -63,7 +78,7 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         namespace: APP_NAMESPACE,
         // The Ceph object store's name, namespace and port as storage created it (rgw); the name alone for s3.
         objectStore: storage.objectStore ?? { name: config.storage.objectStore.name },
-        dependsOn: [appNamespace],
+        dependsOn: [appNamespace, ...storage.crds],
     });
 
     // Data, app tiers and edge (issue 8): each tier on the role capacity/ places it on.
@@ -75,6 +90,7 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         storageClass,
         role: roles.data,
         fluxNamespace: config.flux.namespace,
+        flux: flux.ready,
         provider: cluster.provider,
         dependsOn: [appNamespace],
     });
@@ -102,12 +118,12 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
     });
     new DnsAutoscaler("dns-autoscaler", { dns: config.edge.dns, clusterSize: clusterSizeOf(config), provider: cluster.provider });
 
-    // Flux shards for the tenant tree, annotated with each shard's predicted rollout (issue 7).
+    // Flux shards for the tenant tree, annotated with each shard's predicted rollout.
     new FluxShards(
         "flux",
         // On the general pool when there is one (capacity/rolloutCpu budgets its CPU for the rollout).
-        { flux: config.flux, shardLoads: shardLoadsOf(tenants.plan), windowSeconds: tenants.plan.windowSeconds, role: placementRole("general", config.nodePools.map((p) => p.role)) },
-        k8sOpts,
+        { flux: config.flux, shardLoads: shardLoadsOf(tenants.plan), windowSeconds: tenants.plan.windowSeconds, role: generalRole },
+        { ...k8sOpts, dependsOn: flux.ready },
     );
 
     return {

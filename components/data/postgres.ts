@@ -5,6 +5,7 @@ import type { DataConfig } from "../../config/data";
 import { pgbouncerParameters } from "../../capacity/connections";
 import { USER_DATABASE_PAIRS_ANNOTATION } from "../../capacity/labels";
 import { postgresSharedBuffersMiB } from "../../capacity/memory";
+import { installCrds } from "../crds";
 import { placement, tierLabels, awayFromTiers } from "../workloads/scheduling";
 
 /** Namespace the CloudNativePG operator is installed into. */
@@ -23,8 +24,10 @@ export interface PostgresArgs {
     storageClass: string;
     /** Node role Postgres lands on (capacity/memory placementRole); undefined: any non-dedicated node. */
     role: string | undefined;
-    /** Namespace Flux was bootstrapped into, where the operator's HelmRepository and HelmRelease go. Default flux-system. */
+    /** Namespace of the Flux installation, where the operator's HelmRepository and HelmRelease go. Default flux-system. */
     fluxNamespace?: string;
+    /** What a Flux object needs first: the Flux installation's namespace and CRDs. Default none. */
+    flux?: pulumi.Resource[];
     /** Kubernetes provider. */
     provider: k8s.Provider;
     /** Resources that must exist first (the namespace). Default none. */
@@ -101,12 +104,12 @@ export function cnpgRepositoryManifest(fluxNamespace: string) {
     };
 }
 
-/** The CloudNativePG operator chart through Flux; Pulumi waits for it (and its CRDs) before the Cluster. */
+/** The CloudNativePG operator chart through Flux. */
 export function cnpgOperatorManifest(chartVersion: string, fluxNamespace: string) {
     return {
         apiVersion: "helm.toolkit.fluxcd.io/v2",
         kind: "HelmRelease",
-        metadata: { name: "cloudnative-pg", namespace: fluxNamespace, annotations: { "pulumi.com/waitFor": "condition=Ready" } },
+        metadata: { name: "cloudnative-pg", namespace: fluxNamespace },
         spec: {
             interval: "1h",
             releaseName: "cloudnative-pg",
@@ -115,9 +118,10 @@ export function cnpgOperatorManifest(chartVersion: string, fluxNamespace: string
             // leave the platform's operators without rights (as for Rook in components/storage).
             serviceAccountName: "helm-controller",
             chart: { spec: { chart: "cloudnative-pg", version: chartVersion, sourceRef: { kind: "HelmRepository", name: "cloudnative-pg" } } },
-            // The chart carries the CRDs; upgrades must update them too.
-            install: { createNamespace: true, crds: "CreateReplace", remediation: { retries: 3 } },
-            upgrade: { crds: "CreateReplace", remediation: { retries: 3 } },
+            // The stack installs CloudNativePG's CRDs (components/crds.ts): the chart must not own them too.
+            install: { createNamespace: true, crds: "Skip", remediation: { retries: 3 } },
+            upgrade: { crds: "Skip", remediation: { retries: 3 } },
+            values: { crds: { create: false } },
         },
     };
 }
@@ -129,13 +133,15 @@ function createPostgres(name: string, args: PostgresArgs, parent: pulumi.Compone
     const pooler = args.data.pooler;
 
     const fluxNamespace = args.fluxNamespace ?? "flux-system";
-    const repository = new k8s.apiextensions.CustomResource(`${name}-operator-repository`, cnpgRepositoryManifest(fluxNamespace), opts);
-    const operator = new k8s.apiextensions.CustomResource(`${name}-operator`, cnpgOperatorManifest(pg.operatorChartVersion, fluxNamespace), {
+    const crds = installCrds(name, "cnpg", parent, args.provider);
+    const repository = new k8s.apiextensions.CustomResource(`${name}-operator-repository`, cnpgRepositoryManifest(fluxNamespace), { ...opts, dependsOn: args.flux ?? [] });
+    new k8s.apiextensions.CustomResource(`${name}-operator`, cnpgOperatorManifest(pg.operatorChartVersion, fluxNamespace), {
         ...opts,
-        dependsOn: [repository],
+        dependsOn: [repository, ...(args.flux ?? [])],
     });
 
-    const after = [operator, ...(args.dependsOn ?? [])];
+    // The Cluster and Pooler need their CRDs, not a running operator: it reconciles them once Flux has installed it.
+    const after = [...crds, ...(args.dependsOn ?? [])];
     const cluster = new k8s.apiextensions.CustomResource(
         `${name}-cluster`,
         {

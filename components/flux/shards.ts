@@ -1,13 +1,14 @@
 // Flux split into shards (fluxcd.io/flux/installation/configuration/sharding): per shard a source-,
 // kustomize- and helm-controller that only watch objects labelled `sharding.fluxcd.io/key=<shard>`, the
 // shard's own sources (a GitRepository for the tenant tree, a HelmRepository for the app chart) and a
-// root Kustomization for the shard's folder of the tree; the main controllers are patched to leave
-// sharded objects alone. Tenants are not Pulumi resources: the resource count depends on the shard count
-// only. What the shard's tenants cost comes in as plain numbers (tenants/plan) and is written on the
-// shard's root Kustomization as capacity annotations for the policy pack.
+// root Kustomization for the shard's folder of the tree. Tenants are not Pulumi resources: the resource count
+// depends on the shard count only. What the shard's tenants cost comes in as plain numbers (tenants/plan) and
+// is written on the shard's root Kustomization as capacity annotations for the policy pack. The main
+// controllers, which leave sharded objects alone, belong to the installation (install.ts).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    MAIN_WATCH_SELECTOR,
     MAINTENANCE_WINDOW_SECONDS_ANNOTATION,
     MEASURED_CONCURRENCY_ANNOTATION,
     MEASURED_CPU_ANNOTATION,
@@ -32,7 +33,7 @@ export const FLUX_CONTROLLERS: readonly FluxController[] = ["source", "kustomize
 /** Watch selector of a shard's controllers. */
 export const shardSelector = (shard: string) => `${SHARD_LABEL}=${shard}`;
 /** Watch selector of the main controllers: everything without a shard label. */
-export const MAIN_SELECTOR = `!${SHARD_LABEL}`;
+export const MAIN_SELECTOR = MAIN_WATCH_SELECTOR;
 /** Multi-tenancy lockdown flags per controller (fluxcd.io/flux/installation/configuration/multitenancy). */
 export const LOCKDOWN_FLAGS: Record<FluxController, readonly string[]> = {
     source: [],
@@ -47,7 +48,7 @@ const ROOT_INTERVAL = "10m";
 const CHART_INTERVAL = "10m";
 const ROOT_TIMEOUT = "5m";
 
-const controllerName = (c: FluxController) => `${c}-controller`;
+export const controllerName = (c: FluxController) => `${c}-controller`;
 /** Deployment (and, for source-controller, Service) name of a shard's controller. */
 export const shardControllerName = (c: FluxController, shard: string) => `${controllerName(c)}-${shard}`;
 
@@ -87,11 +88,22 @@ const securityContext = {
 // Flux publishes its controller images for amd64, arm64 and arm/v7 (fluxcd/flux2 release notes).
 const FLUX_ARCHS = ["amd64", "arm64"] as const;
 
-function shardDeployment(c: FluxController, shard: string, flux: FluxConfig, role: string | undefined): Manifest {
-    const name = shardControllerName(c, shard);
-    const sizing = flux.controllers[c];
-    const rates = measuredRates(flux.reconcile);
-    const measured = c === "kustomize" ? rates.kustomize : c === "helm" ? rates.helm : undefined;
+/** How one controller Deployment is sized and what it watches. */
+export interface ControllerDeployment {
+    /** Deployment name (and the source-controller's Service name). */
+    name: string;
+    /** --watch-label-selector. */
+    selector: string;
+    sizing: { cpu: number; memoryMiB: number; requestCpu: number; requestMemoryMiB: number; concurrency?: number };
+    /** Annotations of the Deployment (a shard controller's measured reconcile rate). */
+    annotations?: Record<string, string>;
+    role: string | undefined;
+}
+
+/** A Flux controller's Deployment, in the shape of Flux's own manifests (gotk-components). */
+export function controllerDeployment(c: FluxController, flux: Pick<FluxConfig, "namespace" | "version">, d: ControllerDeployment): Manifest {
+    const name = d.name;
+    const sizing = d.sizing;
     const limits = { cpu: String(sizing.cpu), memory: `${sizing.memoryMiB}Mi` };
     const requests = { cpu: String(sizing.requestCpu), memory: `${sizing.requestMemoryMiB}Mi` };
     const volumes =
@@ -110,15 +122,7 @@ function shardDeployment(c: FluxController, shard: string, flux: FluxConfig, rol
             name,
             namespace: flux.namespace,
             labels: { app: name, "app.kubernetes.io/part-of": "flux", "app.kubernetes.io/component": controllerName(c) },
-            ...(measured
-                ? {
-                      annotations: {
-                          [RECONCILE_PER_SECOND_ANNOTATION]: String(measured.perSecond),
-                          [MEASURED_CONCURRENCY_ANNOTATION]: String(measured.concurrency),
-                          [MEASURED_CPU_ANNOTATION]: String(measured.cpu),
-                      },
-                  }
-                : {}),
+            ...(d.annotations ? { annotations: d.annotations } : {}),
         },
         spec: {
             replicas: 1,
@@ -134,14 +138,14 @@ function shardDeployment(c: FluxController, shard: string, flux: FluxConfig, rol
                     serviceAccountName: controllerName(c),
                     priorityClassName: "system-cluster-critical",
                     // On known nodes: the rollout CPU budget (capacity/rolloutCpu) counts their CPU.
-                    ...placement(role, FLUX_ARCHS),
+                    ...placement(d.role, FLUX_ARCHS),
                     securityContext: { fsGroup: 1337 },
                     containers: [
                         {
                             name: "manager",
                             image: fluxControllerImage(flux.version, c),
                             imagePullPolicy: "IfNotPresent",
-                            args: controllerArgs(c, { selector: shardSelector(shard), serviceName: name, concurrency: sizing.concurrency }),
+                            args: controllerArgs(c, { selector: d.selector, serviceName: name, concurrency: sizing.concurrency }),
                             env: [
                                 { name: "RUNTIME_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
                                 { name: "GOMAXPROCS", valueFrom: { resourceFieldRef: { containerName: "manager", resource: "limits.cpu" } } },
@@ -166,6 +170,33 @@ function shardDeployment(c: FluxController, shard: string, flux: FluxConfig, rol
     };
 }
 
+/** A shard's controller: watches only its shard, sized from config, annotated with the measured rate the rollout model uses. */
+function shardDeployment(c: FluxController, shard: string, flux: FluxConfig, role: string | undefined): Manifest {
+    const rates = measuredRates(flux.reconcile);
+    const measured = c === "kustomize" ? rates.kustomize : c === "helm" ? rates.helm : undefined;
+    return controllerDeployment(c, flux, {
+        name: shardControllerName(c, shard),
+        selector: shardSelector(shard),
+        sizing: flux.controllers[c],
+        role,
+        annotations: measured && {
+            [RECONCILE_PER_SECOND_ANNOTATION]: String(measured.perSecond),
+            [MEASURED_CONCURRENCY_ANNOTATION]: String(measured.concurrency),
+            [MEASURED_CPU_ANNOTATION]: String(measured.cpu),
+        },
+    });
+}
+
+/** The Service in front of a source-controller's artifact server (the name its --storage-adv-addr gives). */
+export function sourceControllerService(name: string, namespace: string): Manifest {
+    return {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name, namespace, labels: { "app.kubernetes.io/part-of": "flux" } },
+        spec: { type: "ClusterIP", selector: { app: name }, ports: [{ name: "http", port: 80, protocol: "TCP", targetPort: "http" }] },
+    };
+}
+
 /** One object FluxShards declares, with the part of its Pulumi name after the component's. */
 export interface FluxShardObject {
     part: string;
@@ -182,15 +213,7 @@ export function fluxShardObjects(args: FluxShardsArgs): FluxShardObject[] {
         const load: ShardLoad = args.shardLoads?.[i] ?? { kustomizations: 0, helmReleases: 0 };
         const label = { [SHARD_LABEL]: shard };
         for (const c of FLUX_CONTROLLERS) out.push({ part: `${shard}-${controllerName(c)}`, manifest: shardDeployment(c, shard, flux, args.role) });
-        out.push({
-            part: `${shard}-source-controller-service`,
-            manifest: {
-                apiVersion: "v1",
-                kind: "Service",
-                metadata: { name: shardControllerName("source", shard), namespace: flux.namespace, labels: { "app.kubernetes.io/part-of": "flux" } },
-                spec: { type: "ClusterIP", selector: { app: shardControllerName("source", shard) }, ports: [{ name: "http", port: 80, protocol: "TCP", targetPort: "http" }] },
-            },
-        });
+        out.push({ part: `${shard}-source-controller-service`, manifest: sourceControllerService(shardControllerName("source", shard), flux.namespace) });
         const tree = flux.tenantsRepository;
         out.push({
             part: `${shard}-tenants-repository`,
@@ -251,23 +274,6 @@ export function fluxShardObjects(args: FluxShardsArgs): FluxShardObject[] {
             },
         });
     }
-    if (args.patchMainControllers ?? true) {
-        for (const c of FLUX_CONTROLLERS) {
-            const name = controllerName(c);
-            out.push({
-                part: `main-${name}`,
-                manifest: {
-                    apiVersion: "apps/v1",
-                    kind: "Deployment",
-                    metadata: { name, namespace: flux.namespace, annotations: { "pulumi.com/patchForce": "true" } },
-                    spec: {
-                        selector: { matchLabels: { app: name } },
-                        template: { spec: { containers: [{ name: "manager", args: controllerArgs(c, { selector: MAIN_SELECTOR, serviceName: name }) }] } },
-                    },
-                },
-            });
-        }
-    }
     return out;
 }
 
@@ -280,11 +286,9 @@ export interface FluxShardsArgs {
     windowSeconds: number;
     /** Node role the shard controllers run on (capacity/memory placementRole: the general pool). Default: any node not dedicated to a role. */
     role?: string;
-    /** Patch the main controllers to ignore sharded objects. Default true. */
-    patchMainControllers?: boolean;
 }
 
-/** Sharded Flux: per-shard controllers, sources and root Kustomizations, main controllers patched. */
+/** Sharded Flux: per-shard controllers, sources and root Kustomizations (the installation itself: FluxInstallation). */
 export class FluxShards extends pulumi.ComponentResource {
     /** Shard names, in order: shard-1, shard-2, … */
     readonly shardNames: string[];
@@ -303,7 +307,6 @@ export function createFluxShards(name: string, args: FluxShardsArgs, parent: pul
     return fluxShardObjects(args).map(({ part, manifest }) => {
         const id = `${name}-${part}`;
         const m = manifest as any;
-        if (part.startsWith("main-")) return new k8s.apps.v1.DeploymentPatch(id, m, opts);
         if (manifest.kind === "Deployment") return new k8s.apps.v1.Deployment(id, m, opts);
         if (manifest.kind === "Service") return new k8s.core.v1.Service(id, m, opts);
         return new k8s.apiextensions.CustomResource(id, m, opts);

@@ -37,6 +37,7 @@ import {
 } from "../../capacity/labels";
 import type { StorageConfig, StorageNodeConfig } from "../../config/storage";
 import { roleToleration } from "../compute/nodePool";
+import { installCrds } from "../crds";
 
 /** Namespace of the Rook operator and the Ceph cluster (Rook's default; the CSI driver and bucket provisioner names derive from it). */
 export const ROOK_NAMESPACE = "rook-ceph";
@@ -58,8 +59,10 @@ export interface CephStorageArgs {
     storage: StorageConfig;
     /** Kubernetes provider of the cluster. */
     provider: k8s.Provider;
-    /** Namespace Flux was bootstrapped into, where the Rook HelmRepository and HelmRelease go. Default flux-system. */
+    /** Namespace of the Flux installation, where the Rook HelmRepository and HelmRelease go. Default flux-system. */
     fluxNamespace?: string;
+    /** What a Flux object needs first: the Flux installation's namespace and CRDs. Default none. */
+    flux?: pulumi.Resource[];
     /** Resources the Ceph objects wait for, e.g. the storage node pools. Default none. */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -74,6 +77,8 @@ export class CephStorage extends pulumi.ComponentResource {
     readonly objectStore?: { name: string; namespace: string; port: number };
     /** The capacity model the daemons were sized from. */
     readonly model: StorageModel;
+    /** Rook's CRDs (ceph.rook.io, objectbucket.io): what a Ceph or bucket-claim object needs first. */
+    readonly crds: pulumi.Resource[];
 
     constructor(name: string, args: CephStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("media-platform:storage:CephStorage", name, {}, opts);
@@ -82,6 +87,7 @@ export class CephStorage extends pulumi.ComponentResource {
         this.filesystemStorageClass = args.storage.filesystem.storageClass;
         this.objectStore = built.objectStore;
         this.model = built.model;
+        this.crds = built.crds;
         this.registerOutputs({ blockStorageClass: this.blockStorageClass, filesystemStorageClass: this.filesystemStorageClass });
     }
 }
@@ -287,8 +293,6 @@ export function rookOperatorManifest(storage: StorageConfig, fluxNamespace: stri
             name: "rook-ceph-operator",
             namespace: fluxNamespace,
             labels: PART_OF,
-            // Pulumi waits until Flux has installed the chart (and its CRDs) before creating the Ceph objects.
-            annotations: { "pulumi.com/waitFor": "condition=Ready" },
         },
         spec: {
             interval: "1h",
@@ -299,10 +303,11 @@ export function rookOperatorManifest(storage: StorageConfig, fluxNamespace: stri
             // (--default-service-account) must not leave the platform's operators without rights.
             serviceAccountName: "helm-controller",
             chart: { spec: { chart: "rook-ceph", version: storage.rookVersion, sourceRef: { kind: "HelmRepository", name: "rook-release" } } },
-            install: { crds: "CreateReplace", remediation: { retries: 3 } },
-            upgrade: { crds: "CreateReplace", remediation: { retries: 3 } },
+            // The stack installs Rook's CRDs (components/crds.ts): the chart must not own them too.
+            install: { crds: "Skip", remediation: { retries: 3 } },
+            upgrade: { crds: "Skip", remediation: { retries: 3 } },
             values: {
-                crds: { enabled: true },
+                crds: { enabled: false },
                 customHostnameLabel: STORAGE_NODE_LABEL,
                 // The CSI node plugin must run wherever a volume is mounted, dedicated pools included
                 // (Postgres and Redis volumes live on data nodes).
@@ -328,11 +333,13 @@ export function createCephStorage(name: string, args: CephStorageArgs, parent: p
 
     // Deleting the namespace would delete the cluster with it.
     const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ROOK_NAMESPACE, labels: PART_OF } }, { ...opts, protect: true });
-    const repository = cr("rook-repository", rookRepositoryManifest(fluxNamespace));
-    const operator = cr("rook-operator", rookOperatorManifest(s, fluxNamespace), { dependsOn: [repository, namespace] });
-    const afterOperator = { dependsOn: [operator, namespace, ...(args.dependsOn ?? [])] };
+    const crds = installCrds(name, "rook", parent, args.provider);
+    const repository = cr("rook-repository", rookRepositoryManifest(fluxNamespace), { dependsOn: args.flux ?? [] });
+    const operator = cr("rook-operator", rookOperatorManifest(s, fluxNamespace), { dependsOn: [repository, namespace, ...(args.flux ?? [])] });
+    // The Ceph objects need their CRDs, not a running operator: Rook reconciles them once Flux has installed it.
+    const afterCrds = { dependsOn: [...crds, namespace, ...(args.dependsOn ?? [])] };
 
-    const cluster = cr("cluster", cephClusterManifest(s, model), { ...afterOperator, protect: true });
+    const cluster = cr("cluster", cephClusterManifest(s, model), { ...afterCrds, protect: true });
     const afterCluster = { dependsOn: [cluster] };
     const blockPool = cr("block-pool", blockPoolManifest(s), { ...afterCluster, protect: true });
     new k8s.storage.v1.StorageClass(`${name}-block-class`, blockStorageClassManifest(s), { ...opts, dependsOn: [blockPool] });
@@ -344,6 +351,7 @@ export function createCephStorage(name: string, args: CephStorageArgs, parent: p
         model,
         namespace,
         operator,
+        crds,
         cluster,
         objectStore: objectStore ? { name: s.objectStore.name, namespace: ROOK_NAMESPACE, port: RGW_PORT } : undefined,
     };

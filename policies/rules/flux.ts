@@ -9,6 +9,7 @@ import {
     PRUNE_DISABLED,
     RECONCILE_PER_SECOND_ANNOTATION,
     SHARD_HELM_RELEASES_ANNOTATION,
+    MAIN_WATCH_SELECTOR,
     SHARD_LABEL,
     SHARD_TENANTS_ANNOTATION,
     TENANT_LABEL,
@@ -40,20 +41,13 @@ export function lockdownFlags(controller: string, defaultServiceAccount: string)
     return flags;
 }
 
-const FLUX_CONTROLLER_NAME = /^(source|kustomize|helm|notification|image-reflector|image-automation)-controller$/;
-
-/**
- * Every Flux controller container in the stack: the shard controllers the stack deploys (recognised by image)
- * and the bootstrapped main controllers it patches (DeploymentPatch named after the controller).
- */
+/** Every Flux controller container in the stack (recognised by its image): the installation's and the shards'. */
 export function fluxControllers(resources: PolicyResource[]): { w: PolicyResource; container: string; controller: string; argv: string[] }[] {
     const out: { w: PolicyResource; container: string; controller: string; argv: string[] }[] = [];
-    const patches = resources.filter((r) => kindOf(r) === "DeploymentPatch" && FLUX_CONTROLLER_NAME.test(metaName(r)));
-    for (const w of [...workloads(resources), ...patches]) {
-        const patched = kindOf(w) === "DeploymentPatch" ? metaName(w) : undefined;
+    for (const w of workloads(resources)) {
         for (const c of (known(at(w.props, "spec.template.spec.containers"), `containers of ${w.name}`) ?? []) as any[]) {
-            const controller = fluxControllerOf(c.image) ?? patched;
-            if (controller && (c.args !== undefined || !patched)) out.push({ w, container: c.name, controller, argv: argvOf(c) });
+            const controller = fluxControllerOf(c.image);
+            if (controller) out.push({ w, container: c.name, controller, argv: argvOf(c) });
         }
     }
     return out;
@@ -122,7 +116,7 @@ export function shardRollouts(resources: PolicyResource[], maxWindowMinutes: num
         const helmReleases = numericAnnotation(k, SHARD_HELM_RELEASES_ANNOTATION);
         if (helmReleases === undefined || Number.isNaN(helmReleases) || Number.isNaN(tenants)) throw new MissingFact(`Kustomization ${metaName(k)} does not carry its shard's tenant and HelmRelease counts`);
         const of = (controller: string) => {
-            const c = controllers.find((x) => x.shard === shard && x.controller === controller && kindOf(x.w) !== "DeploymentPatch");
+            const c = controllers.find((x) => x.shard === shard && x.controller === controller);
             if (!c) throw new MissingFact(`no ${controller} in the stack watches ${SHARD_LABEL}=${shard}, so shard ${shard} is never reconciled`);
             const container = (at(c.w.props, "spec.template.spec.containers") as any[]).find((x) => x.name === c.container);
             return controllerFields(c.w, c.argv, container);
@@ -185,7 +179,7 @@ export const rolloutWindow = rule<{ maxWindowMinutes: number }>({
  */
 export function rolloutCpuOf(resources: PolicyResource[]): (RolloutCpuBudget & RuleBudget) | undefined {
     const shardWorkloads = new Map<string, PolicyResource>();
-    for (const c of fluxControllers(resources)) if (kindOf(c.w) !== "DeploymentPatch" && watchedShard(c.argv) !== undefined) shardWorkloads.set(c.w.urn, c.w);
+    for (const c of fluxControllers(resources)) if (watchedShard(c.argv) !== undefined) shardWorkloads.set(c.w.urn, c.w);
     if (shardWorkloads.size === 0) return undefined;
     const controllers = [...shardWorkloads.values()].map((w) => ({
         ...workloadPodGroup(w),
@@ -274,6 +268,36 @@ export const shardSources = rule<Record<string, never>>({
     },
 });
 
+export const mainControllersOwned = rule<Record<string, never>>({
+    name: "flux-main-controllers-owned",
+    family: "flux",
+    description: "A sharded Flux installation is the stack's own: its main source-, kustomize- and helm-controller are Deployments of the stack that leave sharded objects alone.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps: `Let the stack install Flux (components/flux/install.ts) instead of bootstrapping it: declare the main source-, kustomize- and helm-controller as Deployments started with --watch-label-selector=${MAIN_WATCH_SELECTOR}. A selector patched onto a bootstrapped Flux is dropped the next time Flux re-applies its own manifests (container args are one atomic list under server-side apply), and then every sharded object is reconciled twice.`,
+    config: {},
+    checkStack(resources, _config, report) {
+        let controllers: ReturnType<typeof fluxControllers> = [];
+        guarded(report, undefined, () => {
+            controllers = fluxControllers(resources);
+        });
+        if (!controllers.some((c) => watchedShard(c.argv) !== undefined)) return;
+        for (const name of ["source-controller", "kustomize-controller", "helm-controller"]) {
+            const main = controllers.filter((c) => c.controller === name && watchedShard(c.argv) === undefined);
+            if (main.length === 0) {
+                report(`the stack runs ${name} shards but declares no main ${name}: a bootstrapped one it does not own reconciles the sharded objects too, or drops a patched selector on its next reconcile.`);
+                continue;
+            }
+            for (const c of main) {
+                const selector = flagValue(c.argv, "--watch-label-selector");
+                if (selector !== MAIN_WATCH_SELECTOR) {
+                    report(`${kindOf(c.w)} ${namespaceOf(c.w) ?? ""}/${metaName(c.w)} (${name}) runs ${selector === undefined ? "without --watch-label-selector" : `with --watch-label-selector=${selector}`}: it reconciles the shards' objects too; expected ${MAIN_WATCH_SELECTOR}.`, c.w.urn);
+                }
+            }
+        }
+    },
+});
+
 /** Kinds holding tenant data that Flux's garbage collection must never delete. */
 export const TENANT_DATA_KINDS = ["Namespace", "PersistentVolumeClaim"];
 
@@ -326,4 +350,4 @@ export const tenantPrune = rule<{ tenantDataKinds: string[] }>({
     },
 });
 
-export const rules = [rolloutWindow, rolloutCpu, shardSources, lockdown, tenantPrune];
+export const rules = [rolloutWindow, rolloutCpu, shardSources, mainControllersOwned, lockdown, tenantPrune];

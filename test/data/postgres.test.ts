@@ -48,14 +48,16 @@ describe("Postgres (CloudNativePG)", () => {
         expect(() => object(homelab, "PodDisruptionBudget", "postgres-pooler-rw")).toThrow(/found 0/);
     });
 
-    it("installs the operator with a Flux HelmRelease of the cloudnative-pg chart, CRDs included", () => {
+    it("installs the operator with a Flux HelmRelease of the cloudnative-pg chart; the stack owns its CRDs", () => {
         const release = object(prod, "HelmRelease", "cloudnative-pg");
         expect(release.spec.chart.spec).toEqual({ chart: "cloudnative-pg", version: prod.config.data.postgres.operatorChartVersion, sourceRef: { kind: "HelmRepository", name: "cloudnative-pg" } });
-        expect(release.spec.install).toMatchObject({ createNamespace: true, crds: "CreateReplace" });
+        expect(release.spec.install).toMatchObject({ createNamespace: true, crds: "Skip" });
+        expect(release.spec.values).toEqual({ crds: { create: false } });
         expect(release.spec.serviceAccountName).toBe("helm-controller");
         expect(release.metadata.namespace).toBe(prod.config.flux.namespace);
         expect(object(prod, "HelmRepository", "cloudnative-pg").spec.url).toBe("https://cloudnative-pg.github.io/charts");
-        expect(prod.one("postgres-cluster").dependencies).toContain(prod.one("postgres-operator").urn);
+        expect(prod.one("postgres-cluster").dependencies).toContain(prod.one("postgres-crd-clusters.postgresql.cnpg.io").urn);
+        expect(prod.one("postgres-crd-clusters.postgresql.cnpg.io").protect).toBe(true);
     });
 
     it.each(["prod", "homelab"])("%s: the connection budget read from the registered objects equals the one from config", (stack) => {

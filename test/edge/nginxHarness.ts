@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { NginxSizing } from "../../capacity/proxy";
 import { renderNginxConf } from "../../components/edge/nginxConf";
+import { freePort } from "../harness/net";
 
 /** The nginx binary, or undefined when nginx is not installed. */
 export function findNginx(): string | undefined {
@@ -49,18 +50,6 @@ export function nginxTest(nginx: string, prefix: string, confFile: string): { ok
     // -e stderr: nginx's verdict ("syntax is ok", "test is successful") goes to stderr, not a root-only log.
     const r = spawnSync(nginx, ["-t", "-p", `${prefix}/`, "-c", confFile, "-e", "stderr"], { encoding: "utf8" });
     return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
-}
-
-/** A free loopback port (bound and released; nginx binds it right after). */
-export async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-    });
 }
 
 /** An upstream that answers nothing until released, so every proxied request stays open at once. */

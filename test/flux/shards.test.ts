@@ -17,7 +17,7 @@ import {
     ROLE_LABEL,
 } from "../../capacity/labels";
 import { shardRolloutFromFields } from "../../capacity/rollout";
-import { argValue, controllerArgs, fluxShardObjects, LOCKDOWN_FLAGS, MAIN_SELECTOR, type FluxShardsArgs } from "../../components/flux";
+import { argValue, controllerArgs, fluxInstallObjects, fluxShardObjects, LOCKDOWN_FLAGS, MAIN_SELECTOR, type FluxShardsArgs } from "../../components/flux";
 import { ConfigError } from "../../config/errors";
 import { loadStackFile, stackFile } from "../../config/load";
 import { formatRegistry, generateTenants } from "../../tenants/names";
@@ -31,7 +31,7 @@ const find = (kind: string, name: string) => objects.find((o) => o.manifest.kind
 const container = (d: any) => d.spec.template.spec.containers[0];
 
 describe("fluxShardObjects", () => {
-    it("per shard: three controller Deployments, the source-controller Service, two sources and a root Kustomization; three main-controller patches", () => {
+    it("per shard: three controller Deployments, the source-controller Service, two sources and a root Kustomization", () => {
         expect(objects.map((o) => o.part)).toEqual([
             ...["shard-1", "shard-2", "shard-3"].flatMap((s) => [
                 `${s}-source-controller`,
@@ -42,9 +42,6 @@ describe("fluxShardObjects", () => {
                 `${s}-chart-repository`,
                 `${s}-root`,
             ]),
-            "main-source-controller",
-            "main-kustomize-controller",
-            "main-helm-controller",
         ]);
     });
 
@@ -107,16 +104,37 @@ describe("fluxShardObjects", () => {
         expect(root.spec).toMatchObject({ path: "./gitops/dev/shards/shard-3", sourceRef: { kind: "GitRepository", name: "tenants-shard-3" }, prune: true, deletionPolicy: "Orphan", serviceAccountName: "kustomize-controller" });
     });
 
-    it("the main controllers are patched to ignore sharded objects, keeping the lockdown", () => {
+    it("the installation's main controllers are whole Deployments that ignore sharded objects, keeping the lockdown", () => {
+        const install = fluxInstallObjects(dev.flux, "general");
         for (const c of ["source", "kustomize", "helm"] as const) {
-            const patch = find("Deployment", `${c}-controller`);
-            const args = container(patch).args;
+            const d = install.find((o) => o.manifest.kind === "Deployment" && o.manifest.metadata.name === `${c}-controller`)!.manifest as any;
+            const args = container(d).args;
             expect(argValue(args, "--watch-label-selector")).toBe(MAIN_SELECTOR);
             expect(MAIN_SELECTOR).toBe("!sharding.fluxcd.io/key");
             expect(args).toEqual(expect.arrayContaining([...LOCKDOWN_FLAGS[c]]));
-            expect(patch.metadata.annotations).toEqual({ "pulumi.com/patchForce": "true" });
+            // Owned, not patched: a whole Deployment with its image, selector and template labels.
+            expect(d.metadata.annotations).toBeUndefined();
+            expect(container(d).image).toMatch(/^ghcr\.io\/fluxcd\//);
+            expect(d.spec.selector.matchLabels).toEqual({ app: `${c}-controller` });
+            expect(d.spec.template.metadata.labels.app).toBe(`${c}-controller`);
+            expect(d.spec.template.spec.serviceAccountName).toBe(`${c}-controller`);
         }
         expect(argValue(controllerArgs("source", { selector: MAIN_SELECTOR, serviceName: "source-controller" }), "--storage-adv-addr")).toBe("source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local.");
+        expect(install.map((o) => `${o.manifest.kind}/${o.manifest.metadata.name}`)).toEqual([
+            "Namespace/flux-system",
+            "ResourceQuota/critical-pods-flux-system",
+            "ServiceAccount/source-controller",
+            "ServiceAccount/kustomize-controller",
+            "ServiceAccount/helm-controller",
+            "ClusterRole/crd-controller-flux-system",
+            "ClusterRoleBinding/crd-controller-flux-system",
+            "ClusterRoleBinding/cluster-reconciler-flux-system",
+            "Deployment/source-controller",
+            "Deployment/kustomize-controller",
+            "Deployment/helm-controller",
+            "Service/source-controller",
+        ]);
+        expect(install.flatMap((o) => schemaErrors(o.manifest))).toEqual([]);
     });
 
     it("each root Kustomization carries its shard's capacity facts; the rollout is what the policy pack recomputes from the fields", () => {
@@ -140,9 +158,6 @@ describe("fluxShardObjects", () => {
         expect(find("Kustomization", "tenants-shard-2").metadata.annotations[SHARD_TENANTS_ANNOTATION]).toBe("0");
     });
 
-    it("no main-controller patches when asked not to", () => {
-        expect(fluxShardObjects({ ...args, patchMainControllers: false }).filter((o) => o.part.startsWith("main-"))).toEqual([]);
-    });
 });
 
 let resources: RegisteredResource[];
@@ -151,18 +166,18 @@ beforeAll(async () => {
 });
 
 describe("FluxShards in the dev stack, under mocks", () => {
-    const fluxChildren = () => resources.filter((r) => r.name.startsWith("flux-") && r.custom);
+    const fluxChildren = () => resources.filter((r) => r.name.startsWith("flux-shard-") && r.custom);
 
     it("registers the component and its children, named flux-<part>, parented to it, on the cluster's provider", () => {
         const component = resources.filter((r) => r.type === "media-platform:flux:FluxShards");
         expect(component).toHaveLength(1);
-        expect(fluxChildren()).toHaveLength(3 * 7 + 3);
+        expect(fluxChildren()).toHaveLength(3 * 7);
         for (const r of fluxChildren()) {
             expect(r.parent).toBe(component[0].urn);
             expect(r.provider).toMatch(/pulumi:providers:kubernetes::platform-k8s::/);
         }
         expect(new Set(fluxChildren().map((r) => r.type))).toEqual(
-            new Set(["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:apps/v1:DeploymentPatch", "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository", "kubernetes:source.toolkit.fluxcd.io/v1:HelmRepository", "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"]),
+            new Set(["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository", "kubernetes:source.toolkit.fluxcd.io/v1:HelmRepository", "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"]),
         );
     });
 
@@ -173,7 +188,7 @@ describe("FluxShards in the dev stack, under mocks", () => {
     });
 
     it("registered inputs validate and carry the plan of the dev registry and its lock", () => {
-        for (const r of fluxChildren().filter((x) => x.type !== "kubernetes:apps/v1:DeploymentPatch")) expect(schemaErrors(manifestOf(r.inputs))).toEqual([]);
+        for (const r of fluxChildren()) expect(schemaErrors(manifestOf(r.inputs))).toEqual([]);
         const roots = fluxChildren().filter((r) => r.type.endsWith("Kustomization"));
         const tenants = roots.map((r) => Number(r.inputs.metadata.annotations[SHARD_TENANTS_ANNOTATION]));
         expect(tenants.reduce((a, b) => a + b, 0)).toBe(10);

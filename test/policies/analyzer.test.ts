@@ -5,6 +5,7 @@ import { UNKNOWN } from "../../policies/framework";
 import { reconcilePolicyConfig, parsePolicyConfig } from "../../policies/policyConfig";
 import { RULES } from "../../policies/rules";
 import { deployment, withProbes } from "./helpers";
+import { ensurePolicyPackBuilt } from "../../cli/packBuild";
 
 /** A registered resource (what runStackOffline records) from a rule-test resource. */
 function registered(r: ReturnType<typeof deployment>, extra: Partial<RegisteredResource> = {}): RegisteredResource {
@@ -75,7 +76,8 @@ describe("the policy pack over the analyzer protocol", () => {
 });
 
 describe("the pack as the Pulumi CLI starts it", () => {
-    it("serves from policies/ through @pulumi/pulumi/cmd/run-policy-pack (ts-node, type-checked), with no dependencies of its own", async () => {
+    it("serves from policies/ through @pulumi/pulumi/cmd/run-policy-pack: its bundle, freshly built", async () => {
+        ensurePolicyPackBuilt();
         const pack = await PolicyPackProcess.start({ runner: "pulumi" });
         try {
             const info = await pack.info();

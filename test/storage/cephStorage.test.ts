@@ -60,7 +60,13 @@ describe.each(SHIPPED_STACKS)("Ceph storage in the %s stack", (stack) => {
         expect(release.inputs.spec.values.customHostnameLabel).toBe(STORAGE_NODE_LABEL);
         // No shard label: the platform's own releases belong to Flux's main controllers.
         expect(Object.keys(release.inputs.metadata.labels ?? {})).not.toContain("sharding.fluxcd.io/key");
-        expect(one(run(), "CephCluster").dependencies).toContain(release.urn);
+        // The stack owns Rook's CRDs: the chart installs none, and the Ceph objects wait for their CRD, not the operator.
+        expect(release.inputs.spec.values.crds).toEqual({ enabled: false });
+        expect(release.inputs.spec.install.crds).toBe("Skip");
+        const crd = run().resources.find((r) => r.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition" && r.inputs.metadata.name === "cephclusters.ceph.rook.io")!;
+        expect(crd.protect).toBe(true);
+        expect(one(run(), "CephCluster").dependencies).toContain(crd.urn);
+        expect(one(run(), "CephCluster").dependencies).not.toContain(release.urn);
     });
 
     it("names every storage node explicitly, with useAllNodes false", () => {

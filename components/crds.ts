@@ -1,0 +1,53 @@
+// The CustomResourceDefinitions of the operators the platform installs (Flux, Rook, CloudNativePG), installed by
+// the stack itself from the repository's unmodified upstream copies (schemas/crds, with their sources). So the
+// custom resources the stack creates never race an operator chart that Flux installs later, the offline schema
+// checks and the cluster read the same schemas, and the operator charts are told not to manage CRDs (one owner).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+
+/** The repository's copies of the upstream CRD files. */
+export const CRD_DIRECTORY = path.resolve(__dirname, "../schemas/crds");
+
+/** One upstream CRD, as its file holds it. */
+export interface CrdManifest {
+    apiVersion: "apiextensions.k8s.io/v1";
+    kind: "CustomResourceDefinition";
+    metadata: { name: string; [k: string]: unknown };
+    spec: { group: string; names: { kind: string; plural: string }; [k: string]: unknown };
+}
+
+/** Operators whose CRDs the stack installs, by the file-name prefix of their copies in schemas/crds. */
+export type CrdSet = "flux" | "rook" | "cnpg";
+const PREFIX: Record<CrdSet, string> = { flux: "flux-", rook: "rook-ceph-", cnpg: "cnpg-v" };
+
+const cache = new Map<CrdSet, CrdManifest[]>();
+
+/** Every CRD of one operator, sorted by name (read once per process). */
+export function upstreamCrds(set: CrdSet): CrdManifest[] {
+    let crds = cache.get(set);
+    if (!crds) {
+        crds = [];
+        for (const file of fs.readdirSync(CRD_DIRECTORY).filter((f) => f.startsWith(PREFIX[set]) && f.endsWith(".yaml")).sort()) {
+            for (const doc of YAML.parseAllDocuments(fs.readFileSync(path.join(CRD_DIRECTORY, file), "utf8"))) {
+                const o = doc.toJS();
+                if (o?.kind === "CustomResourceDefinition") crds.push(o as CrdManifest);
+            }
+        }
+        crds.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+        cache.set(set, crds);
+    }
+    return crds;
+}
+
+/**
+ * Registers an operator's CRDs as children of `parent`, named `${name}-crd-<plural>.<group>`. Protected:
+ * deleting a CRD deletes every object of its kind (the Ceph cluster, the database), so it takes an explicit unprotect.
+ */
+export function installCrds(name: string, set: CrdSet, parent: pulumi.Resource, provider: k8s.Provider | undefined): k8s.apiextensions.v1.CustomResourceDefinition[] {
+    return upstreamCrds(set).map(
+        (crd) => new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd-${crd.metadata.name}`, crd as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, { parent, provider, protect: true }),
+    );
+}
