@@ -30,6 +30,7 @@ import {
     startRedis,
     ackedPushes,
     tempDir,
+    withRedis,
     type DatabaseBins,
     type PgbenchResult,
     type RedisBins,
@@ -308,10 +309,8 @@ export interface CacheFill {
  * Fills the cache tier to `times` × maxmemory: one redis-benchmark per value size (SET on random keys of one
  * key space, 10 clients, pipelines of 16), each writing an equal share of the bytes, all at once.
  */
-export async function cacheFill(bins: RedisBins, m: RedisModel, times = 2): Promise<CacheFill> {
-    const dir = tempDir("redis-cache");
-    const server = await startRedis(bins, m.cache.conf, dir);
-    try {
+export function cacheFill(bins: RedisBins, m: RedisModel, times = 2): Promise<CacheFill> {
+    return withRedis(bins, m.cache.conf, "redis-cache", async (server) => {
         const share = (times * m.cache.maxmemory) / CACHE_VALUE_BYTES.length;
         const runs = await Promise.all(
             CACHE_VALUE_BYTES.map((bytes) =>
@@ -330,10 +329,7 @@ export async function cacheFill(bins: RedisBins, m: RedisModel, times = 2): Prom
             benchmarkFailures: runs.filter((r) => r.code !== 0 || /error/i.test(r.stdout + r.stderr)).length,
             keys: Number(await redisCli(bins, server.port, ["DBSIZE"])),
         };
-    } finally {
-        await server.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
 }
 
 /** A Sidekiq job as the queue tier stores it: about 1 KiB of JSON. */
@@ -356,10 +352,8 @@ export interface QueueOom {
 }
 
 /** Pushes jobs to the queue tier (redis-benchmark -x RPUSH, pipelines of 32) past maxmemory. */
-export async function queueOom(bins: RedisBins, m: RedisModel): Promise<QueueOom> {
-    const dir = tempDir("redis-queue");
-    const server = await startRedis(bins, m.queue.conf, dir);
-    try {
+export function queueOom(bins: RedisBins, m: RedisModel): Promise<QueueOom> {
+    return withRedis(bins, m.queue.conf, "redis-queue", async (server) => {
         const job = sidekiqJob();
         const n = Math.ceil((1.2 * m.queue.maxmemory) / job.length);
         const r = await redisBenchmark(bins, server.port, ["-c", "1", "-P", "32", "-n", String(n), "-x", "RPUSH", "queue:push"], job);
@@ -373,10 +367,7 @@ export async function queueOom(bins: RedisBins, m: RedisModel): Promise<QueueOom
             rssAtRefusal: Number(info.used_memory_rss),
             error: /OOM [^\n\r]*/.exec(r.stdout + r.stderr)?.[0],
         };
-    } finally {
-        await server.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
 }
 
 export interface QueueCrash {

@@ -446,6 +446,18 @@ export async function startRedis(bins: RedisBins, stackConf: string, dir: string
     return { ...server, port: p, dir, confFile };
 }
 
+/** Runs `fn` against a Redis started on `stackConf` in a fresh folder; stops it and removes the folder after. */
+export async function withRedis<T>(bins: RedisBins, stackConf: string, kind: string, fn: (server: RedisServer) => Promise<T>): Promise<T> {
+    const dir = tempDir(kind);
+    const server = await startRedis(bins, stackConf, dir);
+    try {
+        return await fn(server);
+    } finally {
+        await server.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 /** redis-cli with arguments; its raw output. */
 export async function redisCli(bins: RedisBins, port: number, args: string[]): Promise<string> {
     const r = await runBounded([bins.cli, "-h", "127.0.0.1", "-p", String(port), ...args], { timeoutMs: 30_000 });
