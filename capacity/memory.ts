@@ -78,11 +78,11 @@ export function tieredReservation(amount: number, tiers: readonly (readonly [num
 export const redisMaxmemoryBytes = (memoryMiB: number, fraction: number): number => Math.floor(memoryMiB * 1024 * 1024 * fraction);
 
 // measured: bench/fidelity.ts, Redis 7.0.15 (Debian 12), 2026-12-01: peak RSS (VmHWM) / maxmemory of a cache tier
-// (allkeys-lru) filled to 2 × maxmemory with 128 B, 1 KiB and 4 KiB values at once: 1.54–1.66 over 21 runs at
-// 154–655 MiB maxmemory, the highest taken. Evicting mixed sizes fragments the allocator far past the 25 %
-// reserve assumed before (uniform 1 KiB values stay near 1.07).
+// (allkeys-lru) filled to 2 × maxmemory with 128 B, 1 KiB and 4 KiB values at once: 1.54–1.67 over 29 runs at
+// 154–655 MiB maxmemory (4 of them beside two CPU hogs), the highest rounded up. Evicting mixed sizes fragments
+// the allocator far past the 25 % reserve assumed before (uniform 1 KiB values stay near 1.07).
 /** Peak resident memory of a Redis over its maxmemory. */
-export const REDIS_RSS_PER_MAXMEMORY = 1.66;
+export const REDIS_RSS_PER_MAXMEMORY = 1.7;
 
 /** Memory a Redis with this maxmemory reaches at its peak: maxmemory × REDIS_RSS_PER_MAXMEMORY. */
 export const redisPeakResidentBytes = (maxmemoryBytes: number): number => Math.ceil(maxmemoryBytes * REDIS_RSS_PER_MAXMEMORY);

@@ -48,7 +48,7 @@ export const redisSchema = z.strictObject({
         ...redisTier,
         /** Eviction policy. Default allkeys-lru. */
         maxmemoryPolicy: oneOf(["allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"] as const).default("allkeys-lru"),
-        /** maxmemory as a fraction of the memory limit. Default 0.6: the largest whose measured peak resident memory (1.66 × maxmemory, capacity/memory) fits the limit. */
+        /** maxmemory as a fraction of the memory limit. Default 0.58: the largest whose measured peak resident memory (1.7 × maxmemory, capacity/memory) fits the limit. */
         maxmemoryFraction: fraction().default(redisMaxmemoryFractionFitting()),
     }),
     /** Queue tier: AOF persistence, noeviction. */

@@ -1,4 +1,4 @@
-// What the fidelity suite and bench/fidelity.ts hold against real servers: the figures a stack REALLY gives
+// What the fidelity suite and bench/fidelity.ts hold against real servers: the figures a stack really gives
 // its Cluster, Pooler, Redis ConfigMaps and app Deployments (read from the resources it registers, the way
 // the policy pack reads them), what the capacity model says of them, and one run of the real servers.
 import * as fs from "node:fs";
@@ -14,6 +14,7 @@ import { policyResources } from "../../policies/resources";
 import { connectionBudgetsOf, databaseClients, poolers, redisBytes, redisServers } from "../../policies/rules/data";
 import { runStackOffline } from "../../stacks/offline";
 import {
+    ackedPushes,
     CLIENT_REFUSAL,
     createAppDatabase,
     initPostgres,
@@ -28,7 +29,6 @@ import {
     startPgbouncer,
     startPostgres,
     startRedis,
-    ackedPushes,
     tempDir,
     withRedis,
     type DatabaseBins,
@@ -53,9 +53,10 @@ export const deviation = (measured: number, model: number): number => (measured 
 /**
  * Tolerances, relative to the model: the point where a limit bites (clients let in, server connections
  * granted, memory at the first OOM) ±5 %; the peak RSS ratio, which the model must cover, at most 5 % above
- * it and at most 10 % below (a model far above every measurement would waste memory).
+ * it and at most 15 % below (the model takes the highest of runs that spread by 8 %; far above every
+ * measurement, it would waste memory).
  */
-export const TOLERANCE = { limit: 0.05, rssAbove: 0.05, rssBelow: 0.1 };
+export const TOLERANCE = { limit: 0.05, rssAbove: 0.05, rssBelow: 0.15 };
 
 // -------------------------------------------------------------------------------------- connection budget
 

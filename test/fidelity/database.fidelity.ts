@@ -1,7 +1,8 @@
-// The connection budget (design.md outage 3) held against Debian's PostgreSQL 15 and PgBouncer 1.18 on
-// loopback: each stack's Cluster and Pooler figures and its app tiers' connections, divided by one factor
-// (cases.ts SCALE), driven by pgbench. Where the model accepts, no client sees an error; where it rejects,
-// the real refusal comes at the client count (or server connection count) the model names, ±5 %.
+// The connection budget (outage 3: Sidekiq threads against PgBouncer) held against Debian's PostgreSQL 15
+// and PgBouncer 1.18 on loopback: each stack's Cluster and Pooler figures and its app tiers' connections,
+// divided by one factor (cases.ts SCALE), driven by pgbench. Where the model accepts, no client sees an
+// error; where it rejects, the real refusal comes at the client count (or server connection count) the
+// model names, ±5 %.
 import * as fs from "node:fs";
 import { pgbouncerKeepsPreparedStatements } from "../../capacity/connections";
 import {

@@ -1,7 +1,7 @@
-// The Redis tiers (design.md outage 3) held against Debian's Redis 7.0 on loopback, each started on the
-// redis.conf the dev stack's ConfigMap carries: the cache evicts and refuses nothing, and its peak resident
-// memory is what the model reserves; the queue refuses writes (OOM) where the model says, and a kill -9
-// during writes loses no more than its appendfsync allows.
+// The Redis tiers (outage 3: Redis and the workers out of RAM) held against Debian's Redis 7.0 on loopback,
+// each started on the redis.conf the dev stack's ConfigMap carries: the cache evicts and refuses nothing,
+// and its peak resident memory is what the model reserves; the queue refuses writes (OOM) where the model
+// says, and a kill -9 during writes loses no more than its appendfsync allows.
 import { redisMaxmemoryFractionFitting, redisPeakResidentBytes } from "../../capacity/memory";
 import { cacheFill, deviation, queueCrash, queueOom, redisModel, TOLERANCE, type RedisModel } from "./cases";
 import { describeWithServers, findRedis, stopAllServers } from "./servers";

@@ -88,7 +88,8 @@ export function describeWithServers(title: string, missing: string[], body: () =
         }));
         return;
     }
-    console.warn(`\n${"!".repeat(100)}\n!! SKIPPED: ${what}\n${"!".repeat(100)}\n`);
+    // Straight to stderr: jest shows no console output of a file whose tests are all skipped.
+    process.stderr.write(`\n${"!".repeat(100)}\n!! SKIPPED: ${what}\n${"!".repeat(100)}\n\n`);
     describe.skip(title, body);
 }
 
