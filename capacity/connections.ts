@@ -107,6 +107,24 @@ export const sidekiqDbPool = (threads: number): number => threads;
 /** PREPARED_STATEMENTS for Rails behind PgBouncer: transaction pooling cannot carry prepared statements. */
 export const preparedStatementsAllowed = (poolMode: PoolerSize["poolMode"]): boolean => poolMode !== "transaction";
 
+/** First PgBouncer that carries named prepared statements across transaction pooling (PgBouncer changelog, 1.21.0). */
+export const PGBOUNCER_PREPARED_STATEMENTS_SINCE = "1.21.0";
+
+/**
+ * Does PgBouncer `version` keep named prepared statements working in transaction mode: from 1.21 on, when
+ * max_prepared_statements is above 0 (its default: 0 before 1.24.0, 200 since; PgBouncer changelog). Before,
+ * a statement prepared on one server connection is missing on the next: `prepared statement "…" does not exist`.
+ */
+export function pgbouncerKeepsPreparedStatements(version: string, maxPreparedStatements?: number): boolean {
+    const v = (s: string) => s.split(".").map((n) => parseInt(n, 10) || 0);
+    const atLeast = (a: number[], b: number[]) => {
+        for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+        return true;
+    };
+    if (!atLeast(v(version), v(PGBOUNCER_PREPARED_STATEMENTS_SINCE))) return false;
+    return (maxPreparedStatements ?? (atLeast(v(version), [1, 24, 0]) ? 200 : 0)) > 0;
+}
+
 /** The PgBouncer parameters CloudNativePG takes in `spec.pgbouncer.parameters` (all strings). */
 export function pgbouncerParameters(p: Pick<PoolerSize, "defaultPoolSize" | "maxClientConn">): Record<string, string> {
     return { default_pool_size: String(p.defaultPoolSize), max_client_conn: String(p.maxClientConn) };

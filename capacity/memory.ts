@@ -77,6 +77,31 @@ export function tieredReservation(amount: number, tiers: readonly (readonly [num
 /** Bytes for Redis `maxmemory`: a fraction of the pod's memory limit, the rest left for overhead. */
 export const redisMaxmemoryBytes = (memoryMiB: number, fraction: number): number => Math.floor(memoryMiB * 1024 * 1024 * fraction);
 
+// measured: bench/fidelity.ts, Redis 7.0.15 (Debian 12), 2026-12-01: peak RSS (VmHWM) / maxmemory of a cache tier
+// (allkeys-lru) filled to 2 × maxmemory with 128 B, 1 KiB and 4 KiB values at once: 1.54–1.67 over 29 runs at
+// 154–655 MiB maxmemory (4 of them beside two CPU hogs), the highest rounded up. Evicting mixed sizes fragments
+// the allocator far past the 25 % reserve assumed before (uniform 1 KiB values stay near 1.07).
+/** Peak resident memory of a Redis over its maxmemory. */
+export const REDIS_RSS_PER_MAXMEMORY = 1.7;
+
+/** Memory a Redis with this maxmemory reaches at its peak: maxmemory × REDIS_RSS_PER_MAXMEMORY. */
+export const redisPeakResidentBytes = (maxmemoryBytes: number): number => Math.ceil(maxmemoryBytes * REDIS_RSS_PER_MAXMEMORY);
+
+/** The largest maxmemory fraction (two decimals, rounded down) whose peak resident memory fits the memory limit. */
+export const redisMaxmemoryFractionFitting = (): number => Math.floor(100 / REDIS_RSS_PER_MAXMEMORY) / 100;
+
+/**
+ * Seconds of acknowledged writes an append-only file may lose when its host crashes, by appendfsync
+ * (Redis docs, "Redis persistence": always ~0, everysec 1 s, no: whenever the OS flushes, 30 s on Linux).
+ * A killed redis-server alone loses less: what it wrote before replying is in the OS page cache.
+ */
+export function aofLossBoundSeconds(appendfsync: string): number {
+    const bounds: Record<string, number> = { always: 0, everysec: 1, no: 30 };
+    const b = bounds[appendfsync.toLowerCase()];
+    if (b === undefined) throw new RangeError(`appendfsync must be always, everysec or no, got ${appendfsync}`);
+    return b;
+}
+
 /** Postgres shared_buffers in MiB: 25 % of the instance's memory (PostgreSQL docs, "Resource Consumption"). */
 export const postgresSharedBuffersMiB = (memoryGiB: number): number => Math.floor(memoryGiB * 1024 * 0.25);
 

@@ -1,5 +1,6 @@
 // Postgres (CloudNativePG) behind PgBouncer, and Redis split into a cache tier and a queue tier.
 import { z } from "zod";
+import { redisMaxmemoryFractionFitting } from "../capacity/memory";
 import { expecting, fraction, image, int, num, oneOf } from "./fields";
 
 export const postgresSchema = z.strictObject({
@@ -47,8 +48,8 @@ export const redisSchema = z.strictObject({
         ...redisTier,
         /** Eviction policy. Default allkeys-lru. */
         maxmemoryPolicy: oneOf(["allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"] as const).default("allkeys-lru"),
-        /** maxmemory as a fraction of the memory limit. Default 0.75 (ElastiCache reserves 25 % of a node's memory for overhead: reserved-memory-percent). */
-        maxmemoryFraction: fraction().default(0.75),
+        /** maxmemory as a fraction of the memory limit. Default 0.58: the largest whose measured peak resident memory (1.7 × maxmemory, capacity/memory) fits the limit. */
+        maxmemoryFraction: fraction().default(redisMaxmemoryFractionFitting()),
     }),
     /** Queue tier: AOF persistence, noeviction. */
     queue: z.strictObject({

@@ -5,11 +5,13 @@ import { TIER_LABEL, USER_DATABASE_PAIRS_ANNOTATION } from "../../capacity/label
 import {
     connectionBudgets,
     pgbouncerSizing,
+    PGBOUNCER_PREPARED_STATEMENTS_SINCE,
     preparedStatementsAllowed,
     type AppConnectionTiers,
     type PoolerSize,
     type PostgresSize,
 } from "../../capacity/connections";
+import { REDIS_RSS_PER_MAXMEMORY, redisPeakResidentBytes } from "../../capacity/memory";
 import { parseSidekiqArgs } from "../../capacity/queues";
 import { parseRedisConf } from "../../components/data/redisConf";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
@@ -137,11 +139,10 @@ export const connectionBudget = rule<Record<string, never>>({
 export const preparedStatements = rule<Record<string, never>>({
     name: "transaction-pooling-prepared-statements-off",
     family: "data",
-    description: "Apps reaching PgBouncer in transaction pool mode run with prepared statements off (PREPARED_STATEMENTS=false).",
+    description: `Apps reaching PgBouncer in transaction pool mode run with prepared statements off (PREPARED_STATEMENTS=false): PgBouncer before ${PGBOUNCER_PREPARED_STATEMENTS_SINCE}, or with max_prepared_statements 0, loses named prepared statements between transactions.`,
     enforcementLevel: "mandatory",
     severity: "high",
-    remediationSteps:
-        "Set PREPARED_STATEMENTS=false on every container whose DB_HOST is a transaction-mode pooler (components/workloads sets it from capacity/connections preparedStatementsAllowed); schema migrations connect to Postgres directly instead.",
+    remediationSteps: `Set PREPARED_STATEMENTS=false on every container whose DB_HOST is a transaction-mode pooler (components/workloads sets it from capacity/connections preparedStatementsAllowed); schema migrations connect to Postgres directly instead. The rule depends on PgBouncer's version, which it does not read: only PgBouncer ≥ ${PGBOUNCER_PREPARED_STATEMENTS_SINCE} with max_prepared_statements > 0 carries named prepared statements in transaction mode (default 200 since 1.24.0). CloudNativePG 1.30's default Pooler image is ghcr.io/cloudnative-pg/pgbouncer:1.25.1, which does; an older image answers "prepared statement … does not exist".`,
     config: {},
     checkStack(resources, _config, report) {
         guarded(report, undefined, () => {
@@ -152,7 +153,10 @@ export const preparedStatements = rule<Record<string, never>>({
                 const container = containersOf(c.w).find((x) => x.name === c.container)!;
                 const value = envValue(container, "PREPARED_STATEMENTS");
                 if (value !== "false") {
-                    report(`${describe(c.w)} container ${c.container} reaches ${metaName(p.pooler)} (pool mode ${p.size.poolMode}) with PREPARED_STATEMENTS ${value === undefined ? "unset (Rails default: on)" : `=${value}`}.`, c.w.urn);
+                    report(
+                        `${describe(c.w)} container ${c.container} reaches ${metaName(p.pooler)} (pool mode ${p.size.poolMode}) with PREPARED_STATEMENTS ${value === undefined ? "unset (Rails default: on)" : `=${value}`}: safe only on PgBouncer ≥ ${PGBOUNCER_PREPARED_STATEMENTS_SINCE} with max_prepared_statements > 0, else "prepared statement … does not exist".`,
+                        c.w.urn,
+                    );
                 }
             }
         });
@@ -208,11 +212,11 @@ function keepsAwayFrom(w: PolicyResource, labels: Record<string, string>): boole
 export const redisTiers = rule<{ cachePolicies: string[]; workerTiers: string[] }>({
     name: "redis-tiers",
     family: "data",
-    description: "Every Redis has a memory limit and maxmemory below it, the cache tier evicts (LRU/LFU), the queue tier never evicts and persists, and no Redis shares a node with queue workers.",
+    description: "Every Redis has a memory limit that its maxmemory's peak resident memory fits, the cache tier evicts (LRU/LFU), the queue tier never evicts and persists, and no Redis shares a node with queue workers.",
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps:
-        "Give each Redis container resources.limits.memory and a maxmemory below it (data.redis.<tier>.maxmemoryFraction); cache: maxmemory-policy allkeys-lru (or another LRU/LFU policy), no persistence; queue: maxmemory-policy noeviction and appendonly yes; and a required pod anti-affinity (topologyKey kubernetes.io/hostname) against the worker tiers. Outage 3: Redis and Sidekiq on one host ran out of RAM.",
+        "Give each Redis container resources.limits.memory and a maxmemory whose peak resident memory (maxmemory × the measured ratio in capacity/memory) fits it (data.redis.<tier>.maxmemoryFraction); cache: maxmemory-policy allkeys-lru (or another LRU/LFU policy), no persistence; queue: maxmemory-policy noeviction and appendonly yes; and a required pod anti-affinity (topologyKey kubernetes.io/hostname) against the worker tiers. Outage 3: Redis and Sidekiq on one host ran out of RAM.",
     config: {
         cachePolicies: {
             type: "array",
@@ -231,7 +235,9 @@ export const redisTiers = rule<{ cachePolicies: string[]; workerTiers: string[] 
                 const maxmemory = r.conf.maxmemory === undefined ? undefined : redisBytes(r.conf.maxmemory);
                 if (maxmemory === undefined || maxmemory === 0) say("no maxmemory: Redis ignores its memory limit until the kernel kills it");
                 else if (Number.isNaN(maxmemory)) say(`maxmemory ${r.conf.maxmemory} is not a size`);
-                else if (r.limitMiB !== undefined && maxmemory >= r.limitMiB * 2 ** 20) say(`maxmemory ${r.conf.maxmemory} is not below the memory limit (${r.limitMiB} MiB)`);
+                else if (r.limitMiB !== undefined && redisPeakResidentBytes(maxmemory) > r.limitMiB * 2 ** 20) {
+                    say(`maxmemory ${r.conf.maxmemory} peaks at ${Math.ceil(redisPeakResidentBytes(maxmemory) / 2 ** 20)} MiB resident (${REDIS_RSS_PER_MAXMEMORY} × maxmemory, measured), above the memory limit (${r.limitMiB} MiB)`);
+                }
                 const policy = r.conf["maxmemory-policy"] ?? "noeviction"; // Redis default
                 if (r.tier === undefined) say(`no ${TIER_LABEL} label of redis-cache or redis-queue: its eviction policy cannot be judged`);
                 if (r.tier === "cache" && !config.cachePolicies.includes(policy)) say(`cache tier with maxmemory-policy ${policy}: expected one of ${config.cachePolicies.join(", ")}`);

@@ -10,6 +10,7 @@ import {
     poolerClientCapacity,
     poolerServerConnections,
     postgresAvailableConnections,
+    pgbouncerKeepsPreparedStatements,
     preparedStatementsAllowed,
     type AppConnectionTiers,
     type PoolerSize,
@@ -93,6 +94,15 @@ describe("connection budget", () => {
         expect(byId(tiers)["data.connections.session"]).toBeUndefined();
         const s = byId(tiers, { ...pooler, poolMode: "session" })["data.connections.session"];
         expect([s.used, s.limit]).toEqual([45, 20]);
+    });
+
+    it("knows which PgBouncer carries named prepared statements in transaction mode", () => {
+        expect(pgbouncerKeepsPreparedStatements("1.18.0")).toBe(false); // Debian 12
+        expect(pgbouncerKeepsPreparedStatements("1.21.0")).toBe(false); // supported, off by default
+        expect(pgbouncerKeepsPreparedStatements("1.21.0", 100)).toBe(true);
+        expect(pgbouncerKeepsPreparedStatements("1.25.1")).toBe(true); // CloudNativePG 1.30's default image
+        expect(pgbouncerKeepsPreparedStatements("1.25.1", 0)).toBe(false);
+        expect(pgbouncerKeepsPreparedStatements("1.20", 200)).toBe(false);
     });
 
     it("turns prepared statements off only for transaction pooling", () => {

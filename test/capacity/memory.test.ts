@@ -1,6 +1,18 @@
 // Memory on the nodes a tier lands on (seed 001: Redis and 160 Sidekiq threads fought over a 4 GB host).
 import { utilisation } from "../../capacity/budget";
-import { allocatableMemoryGiB, memoryBudgets, placementRole, postgresSharedBuffersMiB, redisMaxmemoryBytes, type NodeGroup, type PodGroup } from "../../capacity/memory";
+import {
+    allocatableMemoryGiB,
+    aofLossBoundSeconds,
+    memoryBudgets,
+    placementRole,
+    postgresSharedBuffersMiB,
+    REDIS_RSS_PER_MAXMEMORY,
+    redisMaxmemoryBytes,
+    redisMaxmemoryFractionFitting,
+    redisPeakResidentBytes,
+    type NodeGroup,
+    type PodGroup,
+} from "../../capacity/memory";
 
 const node = (role: string, arch: "amd64" | "arm64", memoryGiB: number, count = 1): NodeGroup => ({ pool: `${role}-${arch}`, role, arch, memoryGiB, cpu: 4, count, dedicated: role === "data" });
 
@@ -47,6 +59,15 @@ describe("memory on nodes", () => {
         const nodes = [node("general", "amd64", 4)];
         const cpuOnly: PodGroup = { name: "controller", replicas: 3, memoryMiB: 0, cpu: 2, role: undefined, archs: ["amd64"] };
         expect(memoryBudgets([...pods, cpuOnly], nodes)).toEqual(memoryBudgets(pods, nodes));
+    });
+
+    it("reserves Redis's measured peak over maxmemory, and bounds what an AOF loses", () => {
+        expect(redisPeakResidentBytes(100 * 2 ** 20)).toBe(Math.ceil(100 * 2 ** 20 * REDIS_RSS_PER_MAXMEMORY));
+        const fraction = redisMaxmemoryFractionFitting();
+        expect(redisPeakResidentBytes(redisMaxmemoryBytes(1024, fraction))).toBeLessThanOrEqual(1024 * 2 ** 20);
+        expect(redisPeakResidentBytes(redisMaxmemoryBytes(1024, fraction + 0.01))).toBeGreaterThan(1024 * 2 ** 20);
+        expect([aofLossBoundSeconds("always"), aofLossBoundSeconds("everysec"), aofLossBoundSeconds("no")]).toEqual([0, 1, 30]);
+        expect(() => aofLossBoundSeconds("sometimes")).toThrow(/appendfsync/);
     });
 
     it("sizes Redis maxmemory and Postgres shared_buffers from the memory limit", () => {

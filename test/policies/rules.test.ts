@@ -269,6 +269,9 @@ describe("data", () => {
         expect(evaluate(data.preparedStatements, stacks.homelab)).toEqual([]);
         const on = edit(stacks.homelab, "app-streaming", (d) => (container(d).env.find((e: any) => e.name === "PREPARED_STATEMENTS").value = "true"));
         expect(messages(evaluate(data.preparedStatements, on))).toEqual([expect.stringMatching(/reaches postgres-pooler-rw \(pool mode transaction\) with PREPARED_STATEMENTS =true/)]);
+        // The version condition the rule depends on is stated where an operator reads it.
+        expect(messages(evaluate(data.preparedStatements, on))[0]).toMatch(/PgBouncer ≥ 1\.21\.0 with max_prepared_statements > 0/);
+        expect(data.preparedStatements.remediationSteps).toMatch(/PgBouncer ≥ 1\.21\.0 with max_prepared_statements > 0.*ghcr\.io\/cloudnative-pg\/pgbouncer:1\.25\.1/);
     });
 
     it("rejects Redis without a memory limit, with the wrong eviction policy, or beside the workers", () => {
@@ -277,6 +280,9 @@ describe("data", () => {
         expect(messages(evaluate(data.redisTiers, noLimit))).toEqual([expect.stringMatching(/redis-cache: no memory limit/)]);
         const evicting = edit(stacks.homelab, "redis-queue-config", (c) => (c.props.data["redis.conf"] = c.props.data["redis.conf"].replace("maxmemory-policy noeviction", "maxmemory-policy allkeys-lru")));
         expect(messages(evaluate(data.redisTiers, evicting))).toEqual([expect.stringMatching(/queue tier with maxmemory-policy allkeys-lru: queued jobs would be evicted/)]);
+        // The 25 % reserve once assumed: below the limit, but the measured peak (1.7 × maxmemory) is above it.
+        const reserve25 = edit(stacks.homelab, "redis-cache-config", (c) => (c.props.data["redis.conf"] = c.props.data["redis.conf"].replace(/^maxmemory \d+$/m, "maxmemory 805306368")));
+        expect(messages(evaluate(data.redisTiers, reserve25))).toEqual([expect.stringMatching(/redis-cache: maxmemory 805306368 peaks at 1306 MiB resident \(1\.7 × maxmemory, measured\), above the memory limit \(1024 MiB\)/)]);
         const together = edit(stacks.homelab, "redis-cache", (d) => delete d.props.spec.template.spec.affinity.podAntiAffinity);
         const near = messages(evaluate(data.redisTiers, together));
         expect(near).toEqual([expect.stringMatching(/redis-cache: may share a node with .*: no required pod anti-affinity/)]);
