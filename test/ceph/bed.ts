@@ -354,9 +354,9 @@ export class CephBed {
         }
     }
 
-    /** The value a running OSD uses for an option (`ceph config show`). */
+    /** The value a running OSD uses for an option, asked of the daemon itself. */
     osdOption(osd: number, option: string): string {
-        return this.ceph(["config", "show", `osd.${osd}`, option]).trim();
+        return String(JSON.parse(this.ceph(["tell", `osd.${osd}`, "config", "get", option, "-f", "json"]))[option]);
     }
 
     /**
@@ -440,6 +440,15 @@ export class CephBed {
         }));
     }
 
+    /** Bytes of object copies still missing (degraded), estimated per PG from its mean object size. */
+    async degradedBytes(pool?: string): Promise<number> {
+        const ls = JSON.parse(await this.cephAsync(pool ? ["pg", "ls-by-pool", pool, "-f", "json"] : ["pg", "ls", "-f", "json"]));
+        return ((ls.pg_stats ?? ls) as any[]).reduce((a, p) => {
+            const s = p.stat_sum ?? {};
+            return a + (s.num_objects > 0 ? (s.num_objects_degraded * s.num_bytes) / s.num_objects : 0);
+        }, 0);
+    }
+
     /** True when every PG is active+clean. */
     async clean(): Promise<boolean> {
         const s = JSON.parse(await this.cephAsync(["pg", "stat", "-f", "json"]));
@@ -458,13 +467,17 @@ export class CephBed {
         return Array.from({ length: this.osds }, (_, i) => this.linkBytes(i));
     }
 
-    /** Fills a pool with `objects` objects of `objectBytes` (rados bench, 16 in flight). */
-    fill(pool: string, objects: number, objectBytes: number, runName: string) {
+    /** Fills a pool with `objects` objects of `objectBytes` (rados bench, 16 in flight), and waits until the PG statistics show them. */
+    async fill(pool: string, objects: number, objectBytes: number, runName: string) {
         run(
             "ip",
             ["netns", "exec", CephBed.nsClient, "rados", "-c", this.conf, "-p", pool, "bench", "600", "write", "-t", "16", "-b", String(objectBytes), "-O", String(objectBytes), "--max-objects", String(objects), "--no-cleanup", "--run-name", runName],
             { timeout: 600_000 },
         );
+        await this.waitFor(`${pool}'s statistics`, 60, async () => {
+            const ls = JSON.parse(await this.cephAsync(["pg", "ls-by-pool", pool, "-f", "json"]));
+            return ((ls.pg_stats ?? ls) as any[]).reduce((a, p) => a + (p.stat_sum?.num_objects ?? 0), 0) >= objects;
+        });
     }
 
     /** Closed-loop client writes for `seconds` (rados bench): what the shaped links let clients write. */
