@@ -108,9 +108,9 @@ describe("the check command", () => {
         expect(code).toBe(0);
         const report = JSON.parse(out);
         const peak = report.summary.budgets.find((b: any) => b.id === "storage.network.peak.dev-storage-1");
-        // 10 Gbps × headroom 0.7 × the 0.68 of line rate Ceph's traffic reaches.
+        // 10 Gbps × headroom 0.7 × the 0.72 of line rate Ceph's traffic reaches.
         expect(peak).toMatchObject({ unit: "Gbps", rule: "storage-network-headroom" });
-        expect(peak.limit).toBeCloseTo(4.76, 9);
+        expect(peak.limit).toBeCloseTo(5.04, 9);
         expect(peak.utilisation).toBeCloseTo(peak.used / peak.limit, 10);
     });
 });
