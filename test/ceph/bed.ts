@@ -500,7 +500,8 @@ export class CephBed {
 
     /**
      * Open-loop client load: writes of `objectBytes` offered at `offeredMBps` for `seconds`, at most `maxInFlight`
-     * at once (python3-rados, run in the client namespace). Returns when done; `start` returns the process.
+     * at once (python3-rados, run in the client namespace). Throughput and latency count the writes completed
+     * in the last two thirds of the window, once the pipeline is full.
      */
     startLoad(pool: string, offeredMBps: number, seconds: number, objectBytes: number, maxInFlight = 64): { done: Promise<LoadResult>; proc: ChildProcess } {
         const script = path.join(this.dir, "load.py");
@@ -550,13 +551,19 @@ import json, sys, time, threading, rados
 conf, pool, mbps, seconds, size, cap = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 c = rados.Rados(conffile=conf); c.connect(); io = c.open_ioctx(pool)
 data = b"x" * size
+# The first third of the window fills the pipeline; throughput counts completions after it (steady state).
+warm = seconds / 3
 lock = threading.Lock(); st = {"inflight": 0, "done": 0, "bytes": 0, "lat": 0.0, "dropped": 0}
+start = time.time()
 def cb(t0):
     def f(comp):
+        now = time.time()
         with lock:
-            st["inflight"] -= 1; st["done"] += 1; st["bytes"] += size; st["lat"] += time.time() - t0
+            st["inflight"] -= 1
+            if warm <= now - start <= seconds:
+                st["done"] += 1; st["bytes"] += size; st["lat"] += now - t0
     return f
-interval = size / (mbps * 1e6); start = time.time(); n = 0
+interval = size / (mbps * 1e6); n = 0
 while True:
     due = start + n * interval
     now = time.time()
@@ -569,10 +576,9 @@ while True:
     else:
         t0 = time.time(); io.aio_write_full("load-%d-%d" % (int(start), n), data, oncomplete=cb(t0))
     n += 1
-# only what completed inside the window counts
-elapsed = time.time() - start
+time.sleep(max(0.0, start + seconds - time.time()))
 with lock: done, nbytes, lat = st["done"], st["bytes"], st["lat"]
-print(json.dumps({"bytes": nbytes, "seconds": elapsed, "objects": done, "meanLatency": lat / max(done, 1), "dropped": st["dropped"]}))
+print(json.dumps({"bytes": nbytes, "seconds": seconds - warm, "objects": done, "meanLatency": lat / max(done, 1), "dropped": st["dropped"]}))
 sys.stdout.flush()
 io.close(); c.shutdown()
 `;

@@ -72,17 +72,19 @@ if (unavailable && !ci) {
         expect(withinTolerance(row(/^outage, saturated/, /normal load/))).toBe(true);
         const raised = row(/^outage, saturated/, /after the change/);
         expect(raised.predicted).toBeLessThan(side.raised.offered);
-        // The bed: clients get at most what the model says the links carry, well short of what they ask.
-        expect(side.raised.achieved).toBeLessThan(side.raised.offered * 0.8);
-        expect(side.raised.achieved).toBeLessThan(raised.predicted * (1 + 0.2));
-        expect(side.raised.latencyS).toBeGreaterThan(3 * result.outage.sides.accepted.raised.latencyS);
+        // The bed: the links carry less than is offered, and the writes queue: latency climbs many times over,
+        // which is how clients with a bounded number of requests in flight see their throughput fall. (The
+        // raised load is the replay's, just past the NIC, so the steady-state shortfall itself is small.)
+        expect(side.raised.achieved).toBeLessThan(side.raised.offered * 0.97);
+        expect(side.raised.latencyS).toBeGreaterThan(3 * side.normalLatencyS);
+        const accepted = result.outage.sides.accepted;
+        expect(accepted.raised.latencyS).toBeLessThan(2 * accepted.normalLatencyS);
         // Recovery under that load: the model leaves it no link, so its prediction is past the rule's limit at
-        // the bed's scale. On the bed recovery crawls:
-        // not done in its window, at a small fraction of its rate on accepted links. Whether Ceph starves it
-        // entirely or trades client throughput for some of it varies from run to run (see the README).
+        // the bed's scale. On the bed it crawls: not done in its window, at a small fraction of its rate on
+        // accepted links. Whether Ceph starves it entirely or trades client throughput for some of it varies
+        // from run to run (see the README).
         expect(side.recovery.predictedS).toBeGreaterThan(side.recovery.limitS);
         expect(side.recovery.done).toBe(false);
-        const accepted = result.outage.sides.accepted.recovery;
-        expect(side.recovery.rateMBps).toBeLessThan(accepted.dataMB / accepted.seconds / 5);
+        expect(side.recovery.rateMBps).toBeLessThan(accepted.recovery.dataMB / accepted.recovery.seconds / 5);
     });
 });
