@@ -63,7 +63,11 @@ export const CEPH_LINK_EFFICIENCY = 0.72;
 export const RECOVERY_RECEIVER_DUTY = 0.64;
 /** RADOS object size of RBD images and CephFS files (Ceph default: 4 MiB). */
 export const OBJECT_MB = 4 * 2 ** 20 / 1e6;
-/** A storage node holds at most this much more than the average (CRUSH placement of many PGs; the balancer keeps it near even). */
+/**
+ * How much more than an even share the busiest node takes (an assumption, not measured): Ceph's upmap
+ * balancer keeps each OSD within upmap_max_deviation (5) PGs of the mean, ~5 % at 100 PGs per OSD; the
+ * rest is room for uneven objects. The bed uses Ceph's own placement instead.
+ */
 export const PLACEMENT_IMBALANCE = 1.1;
 
 /** Ceph's recovery throttles, as an OSD applies them. */
