@@ -14,7 +14,12 @@ export interface Command {
 }
 
 /** Exit codes shared by every command. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, config: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, config: 2, policy: 3, changes: 4 } as const;
+
+/** The exit codes as every command's help states them. */
+export const EXIT_CODES_HELP = `Exit codes: 0 success; 1 any other failure (engine, provider or program error, the engine unavailable,
+the update declined); 2 bad arguments or config (nothing runs); 3 a mandatory policy violation (nothing is
+changed); 4 changes found under --expect-no-changes.`;
 
 /** Raised for bad arguments; printed with the command's usage, exit 2. */
 export class UsageError extends Error {}

@@ -1,12 +1,19 @@
-// Running the real Pulumi CLI: the pinned engine (scripts/engine), a stack's workspace — its backend and a
-// working copy of its stack file — and `pulumi preview` / `pulumi up` with the policy pack. The main job
+// The real Pulumi engine: the pinned CLI and Kubernetes provider (scripts/engine), a stack opened through
+// Pulumi's Automation API with the program inline (stacks/program.ts runs in this process, so no language host
+// is needed), and preview / up / destroy with the policy pack. What happened is read from the engine's events,
+// never from its text: each resource's step, each policy violation, the change summary. The main job
 // (`platform up`), `platform preview`, the end-to-end tests and bench/preview.ts all come through here.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, Stack, type EngineEvent, type OpType, type PulumiFn } from "@pulumi/pulumi/automation";
 import * as YAML from "yaml";
 import { PROJECT_ROOT, readStackFileConfig, stackNameOf } from "../config/load";
 import { PROJECT } from "../config/schema";
+import type { PolicyResource } from "../policies/framework";
+import { runProgram } from "../stacks/program";
+import { parseEngineFailure, type MissingBinary } from "./engineScript";
+import { ensurePolicyPackBuilt } from "./packBuild";
 
 /** scripts/engine/env.sh: resolves (and if need be builds) the pinned engine and puts it first on PATH. */
 export const ENGINE_ENV_SCRIPT = path.join(PROJECT_ROOT, "scripts", "engine", "env.sh");
@@ -24,16 +31,10 @@ export function localBackend(stateDir = LOCAL_DIR): string {
  */
 export const LOCAL_PASSPHRASE = "media-platform-dev";
 
-/** The resolved engine: the environment to run `pulumi` with (engine first on PATH, no plugin downloads). */
+/** The resolved engine: the CLI's folder and the environment to run it with (its plugin home, no downloads). */
 export interface Engine {
     bin: string;
     env: NodeJS.ProcessEnv;
-}
-
-/** One binary the engine script could not provide, and why (the Go module proxy's answer, say). */
-export interface MissingBinary {
-    binary: string;
-    reason: string;
 }
 
 export class EngineUnavailable extends Error {
@@ -45,20 +46,6 @@ export class EngineUnavailable extends Error {
     ) {
         super(`the Pulumi engine is unavailable: ${missing.map((m) => `${m.binary} (${m.reason})`).join("; ")}`);
     }
-}
-
-/** Reads the engine script's failure: its "[engine] <binary> unavailable: <reason>" lines (last word wins). */
-export function parseEngineFailure(log: string): { missing: MissingBinary[]; advice: string } {
-    const byBinary = new Map<string, string>();
-    for (const m of log.matchAll(/^\[engine\] (\S+) unavailable: (.*)$/gm)) byBinary.set(m[1], m[2].trim());
-    const advice = /^\[engine\] What to do: ([\s\S]*?)(?=^\[engine\]|(?![\s\S]))/m.exec(log)?.[1].trim() ?? "";
-    let missing = [...byBinary].map(([binary, reason]) => ({ binary, reason }));
-    if (missing.length === 0) {
-        const lines = log.trim().split("\n").filter((l) => l.trim() !== "");
-        const error = lines.filter((l) => l.includes("ERROR")).pop() ?? lines.pop() ?? "scripts/engine/env.sh failed without a message";
-        missing = [{ binary: "engine", reason: error.replace(/^\[engine\] (ERROR: )?/, "") }];
-    }
-    return { missing, advice };
 }
 
 /**
@@ -102,20 +89,181 @@ export function formatEngineUnavailable(e: EngineUnavailable): string {
     return lines.join("\n");
 }
 
-/** A `pulumi` command the workspace needs (stack ls/init/history/output) failed; the message carries its output. */
-export class PulumiCommandFailed extends Error {}
+/** Opening the stack failed (backend unreachable or not logged in, a stack of another project, …). */
+export class StackOpenFailed extends Error {}
 
-/** One finished `pulumi` run. */
-export interface PulumiRun {
-    args: string[];
-    code: number;
-    /** stdout and stderr, interleaved as they came. */
-    output: string;
-    stdout: string;
-    seconds: number;
+/** One resource's step in a preview or update, from the engine's resource events. */
+export interface Step {
+    op: OpType;
+    urn: string;
+    type: string;
+    /** Logical name (the URN's last part). */
+    name: string;
+    /** The resource as registered (its new state; the old one for a delete), for the capacity summary. */
+    resource?: PolicyResource;
+    /** Whether the step finished (its outputs event came); a preview's steps never do. */
+    done: boolean;
+    /** Whether the step failed. */
+    failed: boolean;
+    /** Properties whose change caused an update or replacement, when the engine names them. */
+    diffs: string[];
 }
 
-export interface WorkspaceOptions {
+/** A policy violation as the engine reports it (Pulumi's policy event names). */
+export interface PolicyViolation {
+    policyName: string;
+    policyPackName: string;
+    enforcementLevel: "warning" | "mandatory" | "advisory" | "remediate" | "disabled";
+    message: string;
+    resourceUrn?: string;
+}
+
+/** A finished preview, update or destroy, as the engine's events told it. */
+export interface EngineRun {
+    kind: "preview" | "update" | "destroy" | "refresh";
+    stack: string;
+    ok: boolean;
+    seconds: number;
+    /** Each resource's step, in the order the engine started them (one per URN, the last word wins). */
+    steps: Step[];
+    /** Resource counts by operation (create, update, replace, delete, same, …) from the engine's summary. */
+    changes: Record<string, number>;
+    violations: PolicyViolation[];
+    /** Error diagnostics, one line each (the engine's own words). */
+    errors: string[];
+    /** The failure when the engine gave no error diagnostic (the Automation API's error). */
+    failure?: string;
+}
+
+/** Operations that change nothing. */
+const NO_CHANGE: ReadonlySet<OpType> = new Set<OpType>(["same", "read", "refresh", "discard", "discard-replaced", "remove-pending-replace"]);
+/** Whether a step changes the stack (create, update, replace, delete, import). */
+export const changes = (s: Step) => !NO_CHANGE.has(s.op);
+
+/** Options of a preview or update. */
+export interface RunOptions {
+    /** Policy config file for the pack; false runs without the pack; undefined runs it on its defaults. */
+    policyConfig?: string | false;
+    diff?: boolean;
+    refresh?: boolean;
+    target?: string[];
+    expectNoChanges?: boolean;
+    message?: string;
+    /** Colour in the engine's own text (only shown with `onOutput`). */
+    color?: boolean;
+    /** Every engine event as it comes (for --json and progress). */
+    onEvent?: (event: EngineEvent) => void;
+    /** The engine's own text (shown with --diff). */
+    onOutput?: (text: string) => void;
+}
+
+/** Folds the engine's events into an EngineRun. */
+export class EventLog {
+    private readonly byUrn = new Map<string, Step>();
+    readonly violations: PolicyViolation[] = [];
+    readonly errors: string[] = [];
+    changes: Record<string, number> = {};
+    summarised = false;
+
+    constructor(private readonly forward?: (event: EngineEvent) => void) {}
+
+    readonly onEvent = (e: EngineEvent): void => {
+        const pre = e.resourcePreEvent?.metadata;
+        if (pre) {
+            const state = pre.op === "delete" || pre.op === "delete-replaced" ? pre.old : (pre.new ?? pre.old);
+            this.byUrn.set(pre.urn, {
+                op: pre.op,
+                urn: pre.urn,
+                type: pre.type,
+                name: pre.urn.slice(pre.urn.lastIndexOf("::") + 2),
+                resource: state && policyResourceOf(state),
+                done: false,
+                failed: false,
+                diffs: pre.diffs ?? [],
+            });
+        }
+        const done = e.resOutputsEvent?.metadata;
+        if (done) {
+            const s = this.byUrn.get(done.urn);
+            if (s) s.done = true;
+        }
+        const failed = e.resOpFailedEvent?.metadata;
+        if (failed) {
+            const s = this.byUrn.get(failed.urn);
+            if (s) s.failed = true;
+        }
+        const p = e.policyEvent;
+        if (p) {
+            this.violations.push({
+                policyName: p.policyName,
+                policyPackName: p.policyPackName,
+                enforcementLevel: p.enforcementLevel,
+                message: p.message.trim(),
+                resourceUrn: p.resourceUrn || undefined,
+            });
+        }
+        const d = e.diagnosticEvent;
+        if (d && d.severity === "error" && !d.ephemeral) this.errors.push(d.message.trim());
+        const sum = e.summaryEvent;
+        if (sum) {
+            this.changes = Object.fromEntries(Object.entries(sum.resourceChanges ?? {}).filter(([, n]) => (n ?? 0) > 0)) as Record<string, number>;
+            this.summarised = true;
+        }
+        this.forward?.(e);
+    };
+
+    get steps(): Step[] {
+        return [...this.byUrn.values()];
+    }
+
+    /** Steps by URN so far, for progress. */
+    get started(): number {
+        return this.byUrn.size;
+    }
+
+    get finished(): number {
+        let n = 0;
+        for (const s of this.byUrn.values()) if (s.done || s.failed) n++;
+        return n;
+    }
+
+    /** The resource a step is on now: the most recent not yet done. */
+    get current(): Step | undefined {
+        let last: Step | undefined;
+        for (const s of this.byUrn.values()) if (!s.done) last = s;
+        return last;
+    }
+
+    result(kind: EngineRun["kind"], stack: string, ok: boolean, seconds: number, failure?: string): EngineRun {
+        // A preview's summary is missing when it fails: count its steps instead.
+        const counts = this.summarised ? this.changes : countSteps(this.steps);
+        return { kind, stack, ok, seconds, steps: this.steps, changes: counts, violations: this.violations, errors: this.errors, failure };
+    }
+}
+
+/** Resource counts by operation from a list of steps. */
+export function countSteps(steps: Step[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of steps) out[s.op] = (out[s.op] ?? 0) + 1;
+    return out;
+}
+
+/** A step's resource state as a rule sees it. */
+function policyResourceOf(state: NonNullable<NonNullable<EngineEvent["resourcePreEvent"]>["metadata"]["new"]>): PolicyResource {
+    const providerUrn = state.provider ? state.provider.slice(0, state.provider.lastIndexOf("::")) : "";
+    return {
+        urn: state.urn,
+        type: state.type,
+        name: state.urn.slice(state.urn.lastIndexOf("::") + 2),
+        props: (state.inputs ?? {}) as Record<string, any>,
+        protect: state.protect ?? false,
+        parent: state.parent || undefined,
+        dependencies: [],
+        provider: providerUrn ? { urn: providerUrn, type: providerUrn.slice(providerUrn.lastIndexOf("$") + 1).split("::")[0], name: providerUrn.slice(providerUrn.lastIndexOf("::") + 2) } : undefined,
+    };
+}
+
+export interface StackOptions {
     /** The stack file (Pulumi.<stack>.yaml): a shipped one, a replay, a generated variant. */
     stackFile: string;
     engine: Engine;
@@ -125,8 +273,8 @@ export interface WorkspaceOptions {
     passphrase?: string;
     /** Folder for the working copy of the stack file. Default .pulumi/ in the project. */
     workDir?: string;
-    /** Echo pulumi's output to this process's stdout/stderr as it runs. Default false. */
-    echo?: boolean;
+    /** The program to run inline. Default the platform's (stacks/program.ts). */
+    program?: PulumiFn;
 }
 
 /** Top-level keys of a stack file that `pulumi stack init` writes (how its secrets are encrypted). */
@@ -134,128 +282,133 @@ const SECRETS_KEYS = ["secretsprovider", "encryptedkey", "encryptionsalt"] as co
 
 /**
  * A stack as the real engine sees it. Pulumi rewrites the stack file it reads (adding `encryptionsalt`,
- * reformatting it and dropping its comments), so the committed file is never handed to it: `pulumi` reads
- * a working copy (`--config-file`) made from the committed file plus the secrets keys Pulumi wrote into
- * the previous copy, and stacks are created from a config-less project folder beside that copy.
+ * reformatting it and dropping its comments), so the committed file is never handed to it: the workspace is
+ * a folder beside the state (<work dir>/config) holding a config-less Pulumi.yaml of this project and a working
+ * copy of the stack file, made from the committed file plus the secrets keys Pulumi wrote into the previous copy.
  */
-export class StackWorkspace {
+export class PlatformStack {
     readonly stack: string;
     readonly stackFile: string;
-    /** The working copy `pulumi` reads (--config-file). */
+    /** The working copy the engine reads. */
     readonly configFile: string;
-    /** Folder with a config-less Pulumi.yaml of this project: stack init, history and outputs run there. */
-    readonly adminDir: string;
-    readonly env: NodeJS.ProcessEnv;
-    private readonly echo: boolean;
+    readonly workspaceDir: string;
 
-    private constructor(opts: WorkspaceOptions) {
+    private constructor(
+        opts: StackOptions,
+        readonly inner: Stack,
+    ) {
         this.stackFile = path.resolve(opts.stackFile);
         this.stack = stackNameOf(this.stackFile);
-        this.adminDir = path.join(path.resolve(opts.workDir ?? LOCAL_DIR), "config");
-        this.configFile = path.join(this.adminDir, `Pulumi.${this.stack}.yaml`);
-        this.echo = opts.echo ?? false;
-        const env: NodeJS.ProcessEnv = { ...opts.engine.env, PULUMI_SKIP_UPDATE_CHECK: "true" };
-        if (opts.backendUrl !== undefined) env.PULUMI_BACKEND_URL = opts.backendUrl;
-        if (opts.passphrase !== undefined) env.PULUMI_CONFIG_PASSPHRASE = opts.passphrase;
-        // The Kubernetes provider records KUBECONFIG in its state: a stack that only renders YAML must not see
-        // the operator's, or the next run in another shell shows the provider as changed.
-        if (rendersOnly(this.stackFile)) delete env.KUBECONFIG;
-        this.env = env;
+        this.workspaceDir = workspaceDirOf(opts.workDir);
+        this.configFile = path.join(this.workspaceDir, `Pulumi.${this.stack}.yaml`);
     }
 
-    /** Opens the stack: creates it in the backend when missing and writes the working copy of its stack file. */
-    static async open(opts: WorkspaceOptions): Promise<StackWorkspace> {
-        const ws = new StackWorkspace(opts);
-        fs.mkdirSync(ws.adminDir, { recursive: true });
-        // A file backend's folder must exist before pulumi opens it.
-        if (ws.env.PULUMI_BACKEND_URL?.startsWith("file://")) fs.mkdirSync(new URL(ws.env.PULUMI_BACKEND_URL).pathname, { recursive: true });
-        const projectFile = path.join(ws.adminDir, "Pulumi.yaml");
-        if (!fs.existsSync(projectFile)) {
-            fs.writeFileSync(projectFile, `# Written by cli/engine.ts: creates stacks of ${PROJECT} without touching stacks/.\nname: ${PROJECT}\nruntime: nodejs\n`);
+    /** Opens the stack: creates it in the backend when missing, with the working copy of its stack file. */
+    static async open(opts: StackOptions): Promise<PlatformStack> {
+        const stackFile = path.resolve(opts.stackFile);
+        const stack = stackNameOf(stackFile);
+        const workspaceDir = workspaceDirOf(opts.workDir);
+        fs.mkdirSync(workspaceDir, { recursive: true });
+        const envVars = engineEnv(opts, stackFile);
+        // A file backend's folder must exist before the engine opens it.
+        if (envVars.PULUMI_BACKEND_URL?.startsWith("file://")) fs.mkdirSync(new URL(envVars.PULUMI_BACKEND_URL).pathname, { recursive: true });
+        const configFile = path.join(workspaceDir, `Pulumi.${stack}.yaml`);
+        writeConfigCopy(stackFile, configFile);
+        try {
+            const pulumiCommand = await PulumiCommand.get({ root: path.dirname(opts.engine.bin), skipVersionCheck: false });
+            const ws = await LocalWorkspace.create({
+                workDir: workspaceDir,
+                pulumiCommand,
+                envVars,
+                program: opts.program ?? runProgram,
+                projectSettings: { name: PROJECT, runtime: "nodejs", description: `Working project of ${PROJECT} (cli/engine.ts): stacks are created here, never in stacks/.` },
+            });
+            const inner = await Stack.createOrSelect(stack, ws);
+            return new PlatformStack(opts, inner);
+        } catch (e) {
+            throw new StackOpenFailed(`opening stack ${stack} failed (is the backend reachable and logged in?):\n${errorText(e)}`);
         }
-        if (!(await ws.exists())) {
-            // A copy left from a deleted stack would carry another stack's salt into the new one.
-            fs.rmSync(ws.configFile, { force: true });
-            // The backend's default secrets provider: the passphrase on a file or bucket backend, the service on Pulumi Cloud.
-            const init = await ws.pulumi(["stack", "init", ws.stack], { cwd: ws.adminDir, echo: false });
-            if (init.code !== 0) throw new PulumiCommandFailed(`pulumi stack init ${ws.stack} failed:\n${init.output.trimEnd()}`);
-        }
-        ws.writeConfigCopy();
-        return ws;
     }
 
-    /** Whether the stack exists in the backend. */
-    async exists(): Promise<boolean> {
-        const ls = await this.pulumi(["stack", "ls", "--json"], { cwd: this.adminDir, echo: false });
-        if (ls.code !== 0) throw new PulumiCommandFailed(`pulumi stack ls failed (is the backend reachable and logged in?):\n${ls.output.trimEnd()}`);
-        const stacks = JSON.parse(ls.stdout) as { name: string }[];
-        return stacks.some((s) => s.name === this.stack || s.name.endsWith(`/${this.stack}`));
+    preview(opts: RunOptions = {}): Promise<EngineRun> {
+        return this.operate("preview", opts, (o) => this.inner.preview(o));
     }
 
-    /** The committed stack file's text plus the secrets keys Pulumi wrote into the previous working copy. */
-    writeConfigCopy(): void {
-        const committed = fs.readFileSync(this.stackFile, "utf8");
-        const previous = fs.existsSync(this.configFile) ? (YAML.parse(fs.readFileSync(this.configFile, "utf8")) ?? {}) : {};
-        const own = YAML.parse(committed) ?? {};
-        const carried = SECRETS_KEYS.filter((k) => own[k] === undefined && typeof previous[k] === "string").map((k) => `${k}: ${JSON.stringify(previous[k])}`);
-        const header = `# Working copy of ${path.relative(PROJECT_ROOT, this.stackFile) || this.stackFile} for pulumi --config-file (cli/engine.ts); edit that file, not this one.\n`;
-        fs.writeFileSync(this.configFile, header + committed + (committed.endsWith("\n") ? "" : "\n") + carried.map((l) => `${l}\n`).join(""));
+    up(opts: RunOptions = {}): Promise<EngineRun> {
+        return this.operate("update", opts, (o) => this.inner.up(o));
     }
 
-    /** Arguments selecting the stack, its working copy and (unless `policyConfig` is false) the policy pack with its config. */
-    private stackArgs(policyConfig: string | false | undefined): string[] {
-        const args = ["--stack", this.stack, "--config-file", this.configFile, "--non-interactive", "--color", "never", "--suppress-progress"];
-        if (policyConfig !== false) args.push("--policy-pack", POLICY_PACK_DIR);
-        if (policyConfig) args.push("--policy-pack-config", policyConfig);
-        return args;
-    }
-
-    /** `pulumi preview`; `policyConfig` false runs it without the policy pack. */
-    preview(opts: { policyConfig?: string | false; args?: string[] } = {}): Promise<PulumiRun> {
-        return this.pulumi(["preview", ...this.stackArgs(opts.policyConfig), ...(opts.args ?? [])]);
-    }
-
-    /** `pulumi up --yes`; `policyConfig` false runs it without the policy pack. */
-    up(opts: { policyConfig?: string | false; args?: string[] } = {}): Promise<PulumiRun> {
-        return this.pulumi(["up", "--yes", ...this.stackArgs(opts.policyConfig), ...(opts.args ?? [])]);
-    }
-
-    /** The latest update's record (`pulumi stack history`): result and resourceChanges (same, create, update, …). */
-    async lastUpdate(): Promise<{ kind: string; result: string; resourceChanges: Record<string, number> } | undefined> {
-        const h = await this.pulumi(["stack", "history", "--stack", this.stack, "--json", "--page-size", "1"], { cwd: this.adminDir, echo: false });
-        if (h.code !== 0) throw new PulumiCommandFailed(`pulumi stack history failed:\n${h.output.trimEnd()}`);
-        const entries = JSON.parse(h.stdout) as { kind: string; result: string; resourceChanges?: Record<string, number> }[];
-        return entries[0] && { ...entries[0], resourceChanges: entries[0].resourceChanges ?? {} };
+    /** Destroys the stack's resources (the engine refuses protected ones). */
+    destroy(opts: Pick<RunOptions, "onEvent" | "target"> = {}): Promise<EngineRun> {
+        return this.operate("destroy", { ...opts, policyConfig: false }, (o) => this.inner.destroy({ onEvent: o.onEvent, target: o.target, color: "never" }));
     }
 
     /** The stack's outputs after its last update. */
     async outputs(): Promise<Record<string, unknown>> {
-        const o = await this.pulumi(["stack", "output", "--stack", this.stack, "--json"], { cwd: this.adminDir, echo: false });
-        if (o.code !== 0) throw new PulumiCommandFailed(`pulumi stack output failed:\n${o.output.trimEnd()}`);
-        return JSON.parse(o.stdout);
+        return Object.fromEntries(Object.entries(await this.inner.outputs()).map(([k, v]) => [k, v.value]));
     }
 
-    /** Runs `pulumi <args>` in the project (or `cwd`), with the engine's environment. */
-    pulumi(args: string[], opts: { cwd?: string; echo?: boolean } = {}): Promise<PulumiRun> {
-        const echo = opts.echo ?? this.echo;
-        const started = process.hrtime.bigint();
-        return new Promise((resolve, reject) => {
-            const child = spawn("pulumi", args, { cwd: opts.cwd ?? PROJECT_ROOT, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
-            let output = "";
-            let stdout = "";
-            child.stdout.on("data", (d: Buffer) => {
-                output += d.toString();
-                stdout += d.toString();
-                if (echo) process.stdout.write(d);
-            });
-            child.stderr.on("data", (d: Buffer) => {
-                output += d.toString();
-                if (echo) process.stderr.write(d);
-            });
-            child.on("error", reject);
-            child.on("close", (code) => resolve({ args, code: code ?? 1, output, stdout, seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
-        });
+    /** The URNs in the stack's state (its last checkpoint). */
+    async resourceUrns(): Promise<string[]> {
+        const deployment = await this.inner.exportStack();
+        return ((deployment.deployment?.resources ?? []) as { urn: string }[]).map((r) => r.urn);
     }
+
+    private async operate(kind: EngineRun["kind"], opts: RunOptions, op: (o: any) => Promise<unknown>): Promise<EngineRun> {
+        const log = new EventLog(opts.onEvent);
+        const started = process.hrtime.bigint();
+        const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+        if (opts.policyConfig !== false) ensurePolicyPackBuilt();
+        const pack = opts.policyConfig === false ? {} : { policyPacks: [POLICY_PACK_DIR], policyPackConfigs: opts.policyConfig ? [opts.policyConfig] : undefined };
+        try {
+            await op({
+                ...pack,
+                diff: opts.diff,
+                refresh: opts.refresh,
+                target: opts.target,
+                expectNoChanges: opts.expectNoChanges,
+                message: opts.message,
+                color: opts.color ? "always" : "never",
+                onEvent: log.onEvent,
+                onOutput: opts.onOutput ?? (() => undefined),
+            });
+            return log.result(kind, this.stack, true, seconds());
+        } catch (e) {
+            return log.result(kind, this.stack, false, seconds(), log.errors.length > 0 ? undefined : errorText(e));
+        }
+    }
+}
+
+function workspaceDirOf(workDir?: string): string {
+    return path.join(path.resolve(workDir ?? LOCAL_DIR), "config");
+}
+
+/** The environment the engine runs with: the resolved engine's, the backend and passphrase, no update checks. */
+function engineEnv(opts: StackOptions, stackFile: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.engine.env)) if (v !== undefined) env[k] = v;
+    env.PULUMI_SKIP_UPDATE_CHECK = "true";
+    env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
+    if (opts.backendUrl !== undefined) env.PULUMI_BACKEND_URL = opts.backendUrl;
+    if (opts.passphrase !== undefined) env.PULUMI_CONFIG_PASSPHRASE = opts.passphrase;
+    // The Kubernetes provider records KUBECONFIG in its state: a stack that only renders YAML must not see the
+    // operator's, or the next run in another shell shows the provider as changed. (The CLI inherits this
+    // process's environment too.)
+    if (rendersOnly(stackFile)) {
+        delete env.KUBECONFIG;
+        delete process.env.KUBECONFIG;
+    }
+    return env;
+}
+
+/** Writes the working copy: the committed stack file's text plus the secrets keys Pulumi wrote into the previous copy. */
+export function writeConfigCopy(stackFile: string, configFile: string): void {
+    const committed = fs.readFileSync(stackFile, "utf8");
+    const previous = fs.existsSync(configFile) ? (YAML.parse(fs.readFileSync(configFile, "utf8")) ?? {}) : {};
+    const own = YAML.parse(committed) ?? {};
+    const carried = SECRETS_KEYS.filter((k) => own[k] === undefined && typeof previous[k] === "string").map((k) => `${k}: ${JSON.stringify(previous[k])}`);
+    const header = `# Working copy of ${path.relative(PROJECT_ROOT, stackFile) || stackFile} for the engine (cli/engine.ts); edit that file, not this one.\n`;
+    fs.writeFileSync(configFile, header + committed + (committed.endsWith("\n") ? "" : "\n") + carried.map((l) => `${l}\n`).join(""));
 }
 
 /** True when the stack's Kubernetes provider only renders YAML (render, or existing with renderDirectory). */
@@ -264,46 +417,8 @@ export function rendersOnly(stackFile: string): boolean {
     return cluster?.provider === "render" || (cluster?.provider === "existing" && cluster.renderDirectory !== undefined);
 }
 
-const CHANGE_WORDS: Record<string, string> = {
-    "to create": "create", created: "create", "to update": "update", updated: "update", "to delete": "delete", deleted: "delete",
-    "to replace": "replace", replaced: "replace", unchanged: "same", errored: "errored",
-};
-
-/**
- * The resource counts of a preview or update from pulumi's text output ("+ 85 to create", "85 unchanged"), keyed
- * as `pulumi stack history` keys them: create, update, delete, replace, same (and errored).
- */
-export function changeCounts(output: string): Record<string, number> {
-    const block = /^Resources:\n((?:[ \t]+.*\n?)+)/m.exec(output)?.[1] ?? "";
-    const counts: Record<string, number> = {};
-    for (const m of block.matchAll(/^\s+(?:[-+~]+\s*)?(\d+) (to create|created|to update|updated|to delete|deleted|to replace|replaced|unchanged|errored)\b/gm)) {
-        counts[CHANGE_WORDS[m[2]]] = Number(m[1]);
-    }
-    return counts;
-}
-
-/**
- * The policy section of pulumi's text output: from "Policies:" to the next unindented heading. Lists each
- * pack (✅/❌) and every violation with its level, rule and resource.
- */
-export function policySection(output: string): string {
-    return section(output, "Policies:");
-}
-
-/** A section of pulumi's text output: its heading line and the indented (or blank) lines after it. */
-function section(output: string, heading: string): string {
-    const lines = output.split("\n");
-    const start = lines.findIndex((l) => l === heading);
-    if (start < 0) return "";
-    let end = start + 1;
-    while (end < lines.length && (lines[end] === "" || /^\s/.test(lines[end]))) end++;
-    return lines.slice(start, end).join("\n").trimEnd();
-}
-
-/** pulumi's "Diagnostics:" section without the warning every run on an engine from PATH prints. */
-export function diagnosticsSection(output: string): string {
-    return section(output, "Diagnostics:")
-        .split("\n")
-        .filter((l) => !/warning: using pulumi-resource-\S+ from \$PATH/.test(l))
-        .join("\n");
+/** The Automation API's error as text (its CommandError carries the CLI's stderr). */
+function errorText(e: unknown): string {
+    if (e instanceof Error) return e.message;
+    return String(e);
 }

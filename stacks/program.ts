@@ -1,5 +1,6 @@
 // The program behind `pulumi up`: read and validate the stack's config, then build the platform.
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "../config/errors";
 import { fromPulumiStrings, parsePlatformConfig, projectSections, PROJECT_ROOT } from "../config/load";
 import type { PlatformConfig } from "../config/schema";
 import { buildPlatform, type PlatformOutputs } from "./platform";
@@ -12,4 +13,14 @@ export function loadPulumiConfig(): PlatformConfig {
 export function main(): PlatformOutputs {
     const config = loadPulumiConfig();
     return buildPlatform(config, { stack: pulumi.getStack(), projectRoot: PROJECT_ROOT });
+}
+
+/** The program as the engine runs it (inline or from stacks/index.ts): a config error ends it with its list of problems, no stack trace. */
+export async function runProgram(): Promise<PlatformOutputs> {
+    try {
+        return main();
+    } catch (e) {
+        if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
 }

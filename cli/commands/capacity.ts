@@ -3,6 +3,7 @@
 import * as path from "node:path";
 import { formatSummary, stackBudgets, type Summary } from "../../capacity/summary";
 import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../../policies/policyConfig";
+import type { PolicyResource } from "../../policies/framework";
 import { policyResources } from "../../policies/resources";
 import { rulesAsPolicyInfo } from "../../policies/rules";
 import { runStackOffline } from "../../stacks/offline";
@@ -16,13 +17,18 @@ export interface CapacityReport {
     summary: Summary;
 }
 
+/** Every budget the capacity rules check, over resources as rules see them, with a policy config's thresholds. */
+export function summaryOfResources(resources: PolicyResource[], policyConfigFile?: string): Summary {
+    const { config } = reconcilePolicyConfig(rulesAsPolicyInfo(), {}, policyConfigFile ? readPolicyConfigFile(policyConfigFile) : {}, policyConfigFile);
+    const properties = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.properties]));
+    return stackBudgets(resources, properties);
+}
+
 /** Runs the stack under mocks (as a preview) and computes every budget its capacity rules check. */
 export async function capacityReport(stackFile: string, policyConfigFile?: string): Promise<CapacityReport> {
     const run = await runStackOffline(stackFile, { preview: true });
     const file = policyConfigFile ?? policyConfigFileFor(run.stack, run.config.environment);
-    const { config } = reconcilePolicyConfig(rulesAsPolicyInfo(), {}, file ? readPolicyConfigFile(file) : {}, file);
-    const properties = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.properties]));
-    return { stack: run.stack, stackFile, policyConfigFile: file, summary: stackBudgets(policyResources(run.resources, true), properties) };
+    return { stack: run.stack, stackFile, policyConfigFile: file, summary: summaryOfResources(policyResources(run.resources, true), file) };
 }
 
 export const capacityReportCommand: Command = {

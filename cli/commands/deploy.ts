@@ -1,67 +1,89 @@
-// `up` (the main job) and `preview`: a stack through the real Pulumi engine with the policy pack and the stack's
-// policy config, then where its manifests went and its capacity summary.
+// `up` (the main job) and `preview`: a stack through the real Pulumi engine (Automation API, program inline)
+// with the policy pack and the stack's policy config, then what changed, where its manifests went and its
+// capacity summary. Behaves like `pulumi up` / `pulumi preview`: the same flags, a question before changing
+// anything, progress on stderr, the engine's events as JSON lines with --json.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatSummary } from "../../capacity/summary";
+import { formatSummary, type Summary } from "../../capacity/summary";
 import { loadStackFile, stackNameOf } from "../../config/load";
 import { policyConfigFileFor } from "../../policies/policyConfig";
 import {
-    changeCounts,
-    diagnosticsSection,
+    changes,
     EngineUnavailable,
     formatEngineUnavailable,
     LOCAL_DIR,
     localBackend,
     LOCAL_PASSPHRASE,
-    policySection,
-    PulumiCommandFailed,
+    PlatformStack,
     resolveEngine,
-    StackWorkspace,
-    type PulumiRun,
+    StackOpenFailed,
+    type EngineRun,
+    type RunOptions,
 } from "../engine";
-import { EXIT, parse, type Command } from "../command";
-import { capacityReport } from "./capacity";
+import { EXIT, EXIT_CODES_HELP, parse, UsageError, type Command } from "../command";
+import { colourFor, confirm, interactive, paint, Progress } from "../terminal";
+import { summaryOfResources } from "./capacity";
 import { stackFileArg } from "./config";
 
 const OPTIONS = {
     stack: { type: "string" },
     "stack-file": { type: "string" },
     "policy-config": { type: "string" },
+    "policy-pack-config": { type: "string" },
     backend: { type: "string" },
     "state-dir": { type: "string" },
+    diff: { type: "boolean" },
+    refresh: { type: "boolean" },
+    target: { type: "string", multiple: true },
+    "expect-no-changes": { type: "boolean" },
+    message: { type: "string", short: "m" },
+    json: { type: "boolean" },
 } as const;
 
 const COMMON_OPTIONS = `Options:
-  --stack <name>          a shipped stack: dev, prod, homelab (stacks/Pulumi.<name>.yaml)
-  --stack-file <path>     any stack file named Pulumi.<stack>.yaml
-  --policy-config <file>  policy config; default policies/config/<stack>.json, else policies/config/<environment>.json
-  --backend <url>         Pulumi backend (PULUMI_BACKEND_URL). Default for the dev environment: the local file
-                          backend in <state dir>/state; for prod and homelab: the environment's
-                          (PULUMI_BACKEND_URL, PULUMI_ACCESS_TOKEN or \`pulumi login\`), with
-                          PULUMI_CONFIG_PASSPHRASE when the stack is encrypted with a passphrase. The dev
-                          environment always uses the fixed passphrase "${LOCAL_PASSPHRASE}" (it holds no secrets).
-  --state-dir <dir>       folder of the local backend and of the stack file working copies; default .pulumi`;
+  --stack <name>               a shipped stack: dev, prod, homelab (stacks/Pulumi.<name>.yaml)
+  --stack-file <path>          any stack file named Pulumi.<stack>.yaml
+  --policy-config <file>       policy config (also --policy-pack-config); default policies/config/<stack>.json,
+                               else policies/config/<environment>.json
+  --diff                       show the engine's rich diff of every change
+  --refresh                    refresh the stack's state from the cloud first
+  --target <urn>               only these resources (repeatable)
+  --expect-no-changes          fail (exit 4) when anything would change
+  -m, --message <text>         message recorded with the update
+  --json                       the engine's events as JSON lines on stdout (everything else on stderr)
+  --backend <url>              Pulumi backend (PULUMI_BACKEND_URL). Default for the dev environment: the local
+                               file backend in <state dir>/state; for prod and homelab: the environment's
+                               (PULUMI_BACKEND_URL, PULUMI_ACCESS_TOKEN or \`pulumi login\`), with
+                               PULUMI_CONFIG_PASSPHRASE when the stack is encrypted with a passphrase. The dev
+                               environment always uses the fixed passphrase "${LOCAL_PASSPHRASE}" (it holds no secrets).
+  --state-dir <dir>            folder of the local backend and of the stack file working copies; default .pulumi`;
 
-const ENGINE_NOTE = `The engine is the pinned Pulumi CLI (scripts/engine/versions.env): the official CLI when installed, else
-scripts/engine's (README, "Running the real engine"). The committed stack file is never handed to pulumi,
-which rewrites what it reads: it reads a working copy in <state dir>/config/ (--config-file).`;
+const ENGINE_NOTE = `The engine is the pinned Pulumi CLI and Kubernetes provider (scripts/engine/versions.env): the official CLI
+when installed, else built once from the Go module proxy into ~/.cache/media-platform/engine (README, "Running
+the real engine"). The program runs inline (Pulumi's Automation API), so no language host is needed. The
+committed stack file is never handed to the engine, which rewrites what it reads: it reads a working copy in
+<state dir>/config/.`;
+
+type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K] extends { type: "boolean" } ? boolean : string } & {
+    yes?: boolean;
+    markdown?: string;
+};
 
 interface Prepared {
-    stackFile: string;
-    stack: string;
+    stack: PlatformStack;
     environment: string;
     policyConfig?: string;
-    ws: StackWorkspace;
+    json: boolean;
+    colour: boolean;
 }
 
-type StackValues = { stack?: string; "stack-file"?: string; "policy-config"?: string; backend?: string; "state-dir"?: string };
-
 /** Validates the config (exit 2 before anything runs), resolves the engine and opens the stack. */
-async function prepare(values: StackValues): Promise<Prepared | number> {
+async function prepare(values: Values): Promise<Prepared | number> {
     const stackFile = path.resolve(stackFileArg(values));
     const config = loadStackFile(stackFile);
-    const stack = stackNameOf(stackFile);
-    const policyConfig = values["policy-config"] ? path.resolve(values["policy-config"]) : policyConfigFileFor(stack, config.environment);
+    const given = values["policy-config"] ?? values["policy-pack-config"];
+    const policyConfig = given ? path.resolve(given) : policyConfigFileFor(stackNameOf(stackFile), config.environment);
+    if (policyConfig && !fs.existsSync(policyConfig)) throw new UsageError(`--policy-config: no such file ${policyConfig}`);
     let engine;
     try {
         engine = await resolveEngine();
@@ -72,29 +94,60 @@ async function prepare(values: StackValues): Promise<Prepared | number> {
     }
     const stateDir = path.resolve(values["state-dir"] ?? LOCAL_DIR);
     const dev = config.environment === "dev";
-    const ws = await StackWorkspace.open({
-        stackFile,
-        engine,
-        backendUrl: values.backend ?? (dev ? localBackend(stateDir) : undefined),
-        passphrase: dev ? LOCAL_PASSPHRASE : undefined,
-        workDir: stateDir,
-        echo: true,
-    });
-    return { stackFile, stack, environment: config.environment, policyConfig, ws };
-}
-
-/**
- * Opens the stack (see prepare) and runs a command's body on it; a failed pulumi bookkeeping command
- * (stack ls/init/history/output) is exit 1 with its output.
- */
-async function onStack(values: StackValues, body: (p: Prepared) => Promise<number>): Promise<number> {
     try {
-        const p = await prepare(values);
-        return typeof p === "number" ? p : await body(p);
+        const stack = await PlatformStack.open({
+            stackFile,
+            engine,
+            backendUrl: values.backend ?? (dev ? localBackend(stateDir) : undefined),
+            passphrase: dev ? LOCAL_PASSPHRASE : undefined,
+            workDir: stateDir,
+        });
+        return { stack, environment: config.environment, policyConfig, json: values.json ?? false, colour: !values.json && colourFor(process.stdout) };
     } catch (e) {
-        if (!(e instanceof PulumiCommandFailed)) throw e;
+        if (!(e instanceof StackOpenFailed)) throw e;
         process.stderr.write(`${e.message}\n`);
         return EXIT.failed;
+    }
+}
+
+/** What the operator reads: on stdout, or on stderr when stdout carries JSON. */
+function say(p: Prepared, text: string): void {
+    (p.json ? process.stderr : process.stdout).write(`${text}\n`);
+}
+
+/** The engine options of one run: its events forwarded as JSON lines under --json, the engine's text with --diff. */
+function runOptions(p: Prepared, values: Values): RunOptions {
+    return {
+        policyConfig: p.policyConfig,
+        diff: values.diff,
+        refresh: values.refresh,
+        target: values.target,
+        expectNoChanges: values["expect-no-changes"],
+        message: values.message,
+        color: colourFor(process.stdout),
+        onEvent: p.json ? (e) => process.stdout.write(`${JSON.stringify(e)}\n`) : undefined,
+        onOutput: values.diff && !p.json ? (t) => process.stdout.write(t) : undefined,
+    };
+}
+
+/** Runs one engine operation with progress on stderr (resources done / total, the current step). */
+async function withProgress(label: string, total: number | undefined, run: (onEvent: RunOptions["onEvent"]) => Promise<EngineRun>, forward?: RunOptions["onEvent"]): Promise<EngineRun> {
+    const seen = new Map<string, boolean>();
+    let current: string | undefined;
+    const progress = new Progress(label, () => ({ done: [...seen.values()].filter(Boolean).length, total, current }));
+    try {
+        return await run((e) => {
+            const pre = e.resourcePreEvent?.metadata;
+            if (pre) {
+                seen.set(pre.urn, false);
+                current = `${pre.op} ${pre.type} ${pre.urn.slice(pre.urn.lastIndexOf("::") + 2)}`;
+            }
+            const done = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
+            if (done) seen.set(done.urn, true);
+            forward?.(e);
+        });
+    } finally {
+        progress.stop();
     }
 }
 
@@ -103,67 +156,129 @@ const rel = (p: string) => {
     return r && !r.startsWith("..") ? r : p;
 };
 
-/** "85 unchanged" / "3 created, 1 updated, 81 unchanged" from history-style counts. */
+const CHANGE_WORDS: Record<string, [string, string]> = {
+    create: ["created", "to create"],
+    update: ["updated", "to update"],
+    replace: ["replaced", "to replace"],
+    delete: ["deleted", "to delete"],
+    same: ["unchanged", "unchanged"],
+};
+
+/** "85 unchanged" / "3 created, 1 updated, 81 unchanged" from the engine's counts. */
 export function formatChanges(counts: Record<string, number>, tense: "past" | "future"): string {
-    const words: Record<string, [string, string]> = {
-        create: ["created", "to create"],
-        update: ["updated", "to update"],
-        replace: ["replaced", "to replace"],
-        delete: ["deleted", "to delete"],
-        errored: ["errored", "errored"],
-        same: ["unchanged", "unchanged"],
-    };
-    const parts = Object.keys(words)
-        .filter((k) => (counts[k] ?? 0) > 0)
-        .map((k) => `${counts[k]} ${words[k][tense === "past" ? 0 : 1]}`);
-    return parts.length > 0 ? parts.join(", ") : "no resource counts (pulumi prints none for a failed preview)";
+    const known = Object.keys(CHANGE_WORDS).filter((k) => (counts[k] ?? 0) > 0).map((k) => `${counts[k]} ${CHANGE_WORDS[k][tense === "past" ? 0 : 1]}`);
+    const other = Object.keys(counts)
+        .filter((k) => !(k in CHANGE_WORDS) && counts[k] > 0)
+        .map((k) => `${counts[k]} ${k}`);
+    const parts = [...known, ...other];
+    return parts.length > 0 ? parts.join(", ") : "no resources";
 }
 
-async function capacityText(p: Prepared): Promise<string> {
-    const report = await capacityReport(p.stackFile, p.policyConfig);
-    return formatSummary(report.summary);
+/** Each changed resource, one line: the operation and the resource. */
+export function formatSteps(run: EngineRun, colour = false): string[] {
+    const sign: Record<string, [string, "green" | "yellow" | "red"]> = {
+        create: ["+", "green"],
+        update: ["~", "yellow"],
+        replace: ["+-", "red"],
+        "create-replacement": ["++", "red"],
+        "delete-replaced": ["--", "red"],
+        delete: ["-", "red"],
+    };
+    return run.steps.filter(changes).map((s) => {
+        const [mark, style] = sign[s.op] ?? ["*", "yellow"];
+        return `  ${paint(colour, style, `${mark} ${s.op}`)} ${s.type} ${s.name}${s.diffs.length > 0 && s.op !== "create" ? paint(colour, "dim", ` (${s.diffs.slice(0, 4).join(", ")}${s.diffs.length > 4 ? ", …" : ""})`) : ""}`;
+    });
+}
+
+/** Every policy violation and error of a failed run, as the engine reported them. */
+export function formatFailure(run: EngineRun, colour = false): string[] {
+    const lines: string[] = [];
+    const byLevel = [...run.violations].sort((a, b) => (a.enforcementLevel === "mandatory" ? 0 : 1) - (b.enforcementLevel === "mandatory" ? 0 : 1));
+    for (const v of byLevel) {
+        const who = v.resourceUrn ? v.resourceUrn.slice(v.resourceUrn.lastIndexOf("::") + 2) : "stack";
+        const [first, ...rest] = v.message.split("\n");
+        lines.push(`  ${paint(colour, v.enforcementLevel === "mandatory" ? "red" : "yellow", `[${v.enforcementLevel}]`)} ${v.policyName} (${who}): ${first}`, ...rest.map((l) => `      ${l}`));
+    }
+    const errors = run.errors.filter((e) => !/^preview failed|^update failed/i.test(e) || run.violations.length === 0);
+    for (const e of errors) lines.push(`  ${paint(colour, "red", "error:")} ${e.split("\n").join("\n      ")}`);
+    if (lines.length === 0 && run.failure) lines.push(`  ${paint(colour, "red", "error:")} ${run.failure.split("\n").slice(0, 20).join("\n      ")}`);
+    return lines;
+}
+
+/** The exit code of a run: a mandatory violation 3, changes under --expect-no-changes 4, another failure 1. */
+export function exitCodeOf(run: EngineRun, expectNoChanges = false): number {
+    if (run.violations.some((v) => v.enforcementLevel === "mandatory")) return EXIT.policy;
+    if (expectNoChanges && run.steps.some(changes)) return EXIT.changes;
+    return run.ok ? EXIT.ok : EXIT.failed;
+}
+
+/** The capacity summary of what the engine saw (the resources of a preview's steps). */
+function capacityOf(run: EngineRun, policyConfig?: string): Summary {
+    return summaryOfResources(
+        run.steps.filter((s) => s.op !== "delete").flatMap((s) => (s.resource ? [s.resource] : [])),
+        policyConfig,
+    );
 }
 
 export const up: Command = {
     words: ["up"],
     summary: "the main job: pulumi up of a stack with the policy pack, then its manifests and capacity summary",
-    help: `Usage: platform up (--stack <name> | --stack-file <path>) [--policy-config <file>] [--backend <url>]
+    help: `Usage: platform up (--stack <name> | --stack-file <path>) [--yes] [options]
 
-Runs \`pulumi up --yes --policy-pack policies --policy-pack-config <policy config>\` on the stack through the
-real Pulumi engine, creating the stack in its backend when missing. A mandatory policy violation stops the
-update before anything changes. Then prints what changed, where the rendered manifests are (rendering stacks:
-dev writes rendered/dev) and the stack's capacity summary. Running it again with nothing changed changes
-nothing ("N unchanged").
+Previews the stack with the policy pack and its policy config through the real Pulumi engine (creating the
+stack in its backend when missing), shows what would change, asks before changing anything (unless --yes),
+then updates it. A mandatory policy violation stops it before anything is written. Then prints what changed,
+where the rendered manifests are (rendering stacks: dev writes rendered/dev) and the capacity summary. Run
+again with nothing changed, it changes nothing ("N unchanged").
 
-Exit 0 when the update succeeded, 1 when it failed (policy violation, program or provider error) or the engine
-is unavailable, 2 on a config error.
+  -y, --yes                    update without asking; required without a terminal
+${COMMON_OPTIONS.replace("Options:\n", "")}
 
-${COMMON_OPTIONS}
+${EXIT_CODES_HELP}
 
 ${ENGINE_NOTE}
 
 Example:
-  npm run --silent platform -- up --stack dev`,
+  npm run --silent platform -- up --stack dev --yes`,
     async run(argv) {
-        const { values } = parse(argv, OPTIONS);
-        return onStack(values, async (p) => {
-            const run = await p.ws.up({ policyConfig: p.policyConfig });
-            console.log("");
-            if (run.code !== 0) {
-                console.log(`pulumi up of ${p.stack} FAILED (exit ${run.code}): the policy violations or errors are listed above.`);
-                console.log(`\n${await capacityText(p)}`);
+        const { values } = parse(argv, { ...OPTIONS, yes: { type: "boolean", short: "y" } });
+        if (!values.yes && !interactive()) throw new UsageError("--yes must be passed to update a stack without a terminal to confirm on");
+        const p = await prepare(values);
+        if (typeof p === "number") return p;
+        const opts = runOptions(p, values);
+        const preview = await withProgress(`preview ${p.stack.stack}`, undefined, (onEvent) => p.stack.preview({ ...opts, onEvent }), opts.onEvent);
+        if (!preview.ok || preview.violations.some((v) => v.enforcementLevel === "mandatory")) {
+            say(p, `\n${p.stack.stack}: preview ${paint(p.colour, "red", "FAILED")} — nothing was changed.`);
+            say(p, formatFailure(preview, p.colour).join("\n"));
+            say(p, `\n${formatSummary(capacityOf(preview, p.policyConfig))}`);
+            return exitCodeOf(preview);
+        }
+        const changed = formatSteps(preview, p.colour);
+        if (values["expect-no-changes"] && changed.length > 0) {
+            say(p, `\n${p.stack.stack}: ${changed.length} change${changed.length === 1 ? "" : "s"} found where none were expected:\n${changed.join("\n")}`);
+            return EXIT.changes;
+        }
+        if (changed.length > 0) say(p, `\n${p.stack.stack}: ${formatChanges(preview.changes, "future")}\n${changed.join("\n")}`);
+        if (changed.length > 0 && !values.yes) {
+            if (!(await confirm(`Update ${p.stack.stack}?`))) {
+                say(p, "Update declined: nothing was changed.");
                 return EXIT.failed;
             }
-            const counts = (await p.ws.lastUpdate())?.resourceChanges ?? changeCounts(run.output);
-            console.log(`${p.stack}: ${formatChanges(counts, "past")} (pulumi up, ${run.seconds.toFixed(0)} s, policy config ${p.policyConfig ? rel(p.policyConfig) : "none"})`);
-            const outputs = await p.ws.outputs();
-            if (typeof outputs.renderDirectory === "string") {
-                const dir = outputs.renderDirectory;
-                console.log(`Manifests: ${rel(dir)}/ (${countFiles(dir)} files; apply with kubectl apply -R -f ${rel(dir)})`);
-            }
-            console.log(`\n${await capacityText(p)}`);
-            return EXIT.ok;
-        });
+        }
+        const update = await withProgress(`update ${p.stack.stack}`, preview.steps.length, (onEvent) => p.stack.up({ ...opts, onEvent }), opts.onEvent);
+        if (!update.ok) {
+            say(p, `\n${p.stack.stack}: update ${paint(p.colour, "red", "FAILED")} after ${update.seconds.toFixed(0)} s (${formatChanges(update.changes, "past")}):`);
+            say(p, formatFailure(update, p.colour).join("\n"));
+            return exitCodeOf(update);
+        }
+        say(p, `\n${p.stack.stack}: ${formatChanges(update.changes, "past")} (pulumi up, ${(preview.seconds + update.seconds).toFixed(0)} s, policy config ${p.policyConfig ? rel(p.policyConfig) : "none"})`);
+        const outputs = await p.stack.outputs();
+        if (typeof outputs.renderDirectory === "string") {
+            const dir = outputs.renderDirectory;
+            say(p, `Manifests: ${rel(dir)}/ (${countFiles(dir)} files)`);
+        }
+        say(p, `\n${formatSummary(capacityOf(preview, p.policyConfig))}`);
+        return EXIT.ok;
     },
 };
 
@@ -175,18 +290,17 @@ function countFiles(dir: string): number {
 export const preview: Command = {
     words: ["preview"],
     summary: "pulumi preview of a stack with the policy pack, then its capacity summary (--markdown for a PR comment)",
-    help: `Usage: platform preview (--stack <name> | --stack-file <path>) [--policy-config <file>] [--backend <url>] [--markdown <file>]
+    help: `Usage: platform preview (--stack <name> | --stack-file <path>) [options] [--markdown <file>]
 
-Runs \`pulumi preview --policy-pack policies --policy-pack-config <policy config>\` on the stack through the
-real Pulumi engine (creating the stack in its backend when missing; nothing else is changed), then prints the
-stack's capacity summary. With --markdown, also writes the result as a pull-request comment section: the
-verdict, the resource changes, every policy violation and the capacity summary.
+Previews the stack with the policy pack and its policy config through the real Pulumi engine (creating the
+stack in its backend when missing; nothing else is changed), then prints what would change, every policy
+violation and the stack's capacity summary. With --markdown, also writes the result as a pull-request
+comment section: the verdict, the changes, every policy violation and the capacity summary.
 
-Exit 0 when the preview passed, 1 when it failed (a mandatory policy violation, a program or provider error)
-or the engine is unavailable, 2 on a config error.
+${COMMON_OPTIONS.replace("Options:\n", "")}
+  --markdown <file>            write the PR comment section to this file
 
-${COMMON_OPTIONS}
-  --markdown <file>       write the PR comment section to this file
+${EXIT_CODES_HELP}
 
 ${ENGINE_NOTE}
 
@@ -194,38 +308,43 @@ Example:
   npm run --silent platform -- preview --stack prod --markdown preview-prod.md`,
     async run(argv) {
         const { values } = parse(argv, { ...OPTIONS, markdown: { type: "string" } });
-        return onStack(values, async (p) => {
-            const run = await p.ws.preview({ policyConfig: p.policyConfig });
-            const capacity = await capacityText(p);
-            console.log(`\n${p.stack}: preview ${run.code === 0 ? "passed" : "FAILED"} — ${formatChanges(changeCounts(run.output), "future")} (${run.seconds.toFixed(0)} s)`);
-            console.log(`\n${capacity}`);
-            if (values.markdown) fs.writeFileSync(values.markdown, previewMarkdown(p.stack, p.policyConfig, run, capacity));
-            return run.code === 0 ? EXIT.ok : EXIT.failed;
-        });
+        const p = await prepare(values);
+        if (typeof p === "number") return p;
+        const opts = runOptions(p, values);
+        const run = await withProgress(`preview ${p.stack.stack}`, undefined, (onEvent) => p.stack.preview({ ...opts, onEvent }), opts.onEvent);
+        const code = exitCodeOf(run, values["expect-no-changes"]);
+        const capacity = formatSummary(capacityOf(run, p.policyConfig));
+        say(p, `\n${p.stack.stack}: preview ${code === EXIT.ok ? paint(p.colour, "green", "passed") : paint(p.colour, "red", "FAILED")} — ${formatChanges(run.changes, "future")} (${run.seconds.toFixed(0)} s)`);
+        const changed = formatSteps(run, p.colour);
+        if (changed.length > 0) say(p, changed.join("\n"));
+        const failure = formatFailure(run, p.colour);
+        if (failure.length > 0) say(p, `\n${failure.join("\n")}`);
+        say(p, `\n${capacity}`);
+        if (values.markdown) fs.writeFileSync(values.markdown, previewMarkdown(run, p.policyConfig, capacity));
+        return code;
     },
 };
 
 /** The PR comment section of one stack's preview. */
-export function previewMarkdown(stack: string, policyConfig: string | undefined, run: PulumiRun, capacity: string): string {
-    const policies = policySection(run.output);
-    const mandatory = (policies.match(/\[mandatory\]/g) ?? []).length;
-    const advisory = (policies.match(/\[advisory\]/g) ?? []).length;
-    const verdict =
-        run.code === 0
-            ? `✅ preview passed${advisory > 0 ? ` (${advisory} advisory)` : ""}`
-            : mandatory > 0
-              ? `❌ preview failed: ${mandatory} mandatory polic${mandatory === 1 ? "y violation" : "y violations"}`
-              : "❌ preview failed";
+export function previewMarkdown(run: EngineRun, policyConfig: string | undefined, capacity: string): string {
+    const mandatory = run.violations.filter((v) => v.enforcementLevel === "mandatory").length;
+    const advisory = run.violations.length - mandatory;
+    const verdict = run.ok && mandatory === 0
+        ? `✅ preview passed${advisory > 0 ? ` (${advisory} advisory)` : ""}`
+        : mandatory > 0
+          ? `❌ preview failed: ${mandatory} mandatory polic${mandatory === 1 ? "y violation" : "y violations"}`
+          : "❌ preview failed";
     const fence = (s: string) => `\`\`\`text\n${s.replace(/```/g, "'''")}\n\`\`\``;
     const lines = [
-        `### \`${stack}\` — ${verdict}`,
+        `### \`${run.stack}\` — ${verdict}`,
         "",
-        `Resources: ${formatChanges(changeCounts(run.output), "future")}. Policy config: \`${policyConfig ? path.relative(process.cwd(), policyConfig) : "none (rule defaults)"}\`.`,
+        `Resources: ${formatChanges(run.changes, "future")}. Policy config: \`${policyConfig ? path.relative(process.cwd(), policyConfig) : "none (rule defaults)"}\`.`,
         "",
     ];
-    if (policies) lines.push(fence(policies), "");
-    const diagnostics = run.code === 0 ? "" : diagnosticsSection(run.output);
-    if (diagnostics.split("\n").length > 2) lines.push("<details><summary>Diagnostics</summary>", "", fence(diagnostics), "", "</details>", "");
+    const changed = formatSteps(run);
+    if (changed.length > 0) lines.push("<details><summary>Changes</summary>", "", fence(changed.join("\n")), "", "</details>", "");
+    const failure = formatFailure(run);
+    if (failure.length > 0) lines.push(fence(failure.join("\n")), "");
     lines.push("<details open><summary>Capacity summary</summary>", "", fence(capacity), "", "</details>", "");
     return lines.join("\n");
 }

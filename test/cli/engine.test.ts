@@ -1,83 +1,98 @@
-// Reading the real engine's output (fixtures captured from pulumi v3.259.0 and from scripts/engine/build.sh on
-// this project's build machine): change counts, the policy section, the PR comment, the engine's failure.
+// Reading the real engine's events (fixtures recorded with `platform … --json` on pulumi v3.259.0 and the
+// Kubernetes provider v4.25.0, gzipped, with resource outputs and stdout events left out to keep them small; the
+// unchanged update keeps only its update's events): each resource's step, each policy violation, the change summary; what the
+// operator reads and the exit code; the engine script's failure; the pinned versions.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { changeCounts, diagnosticsSection, parseEngineFailure, policySection, type PulumiRun } from "../../cli/engine";
-import { formatChanges, previewMarkdown } from "../../cli/commands/deploy";
+import * as zlib from "node:zlib";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { changes, EventLog, type EngineRun } from "../../cli/engine";
+import { parseEngineFailure } from "../../cli/engineScript";
+import { exitCodeOf, formatChanges, formatFailure, formatSteps, previewMarkdown } from "../../cli/commands/deploy";
 
-const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8");
-const saturation = fixture("preview-storage-saturation.txt");
-const unchanged = fixture("up-dev-unchanged.txt");
-const run = (output: string, code: number): PulumiRun => ({ args: [], code, output, stdout: output, seconds: 12 });
+const fixture = (name: string) => {
+    const data = fs.readFileSync(path.join(__dirname, "fixtures", name));
+    return (name.endsWith(".gz") ? zlib.gunzipSync(data) : data).toString("utf8");
+};
 
-describe("change counts", () => {
-    it("reads a preview's and an update's Resources block, keyed as stack history keys them", () => {
-        expect(changeCounts("Resources:\n    + 85 to create\n\n")).toEqual({ create: 85 });
-        expect(changeCounts("Resources:\n    + 2 created\n    ~ 1 updated\n    +-1 replaced\n    - 3 deleted\n    79 unchanged\n\nDuration: 9s\n")).toEqual({
-            create: 2,
-            update: 1,
-            replace: 1,
-            delete: 3,
-            same: 79,
-        });
-        expect(changeCounts(unchanged)).toEqual({ same: 85 });
+/** Folds a recorded event stream as the CLI does. */
+function replay(name: string, kind: EngineRun["kind"], ok: boolean): EngineRun {
+    const log = new EventLog();
+    for (const line of fixture(name).split("\n")) if (line.startsWith("{")) log.onEvent(JSON.parse(line) as EngineEvent);
+    return log.result(kind, "test", ok, 9);
+}
+
+const devPreview = replay("events-preview-dev.jsonl.gz", "preview", true);
+const saturation = replay("events-preview-storage-saturation.jsonl.gz", "preview", false);
+const unchanged = replay("events-up-dev-unchanged.jsonl.gz", "update", true);
+
+describe("the engine's events, folded", () => {
+    it("give one step per resource with its operation, type and registered inputs", () => {
+        expect(devPreview.steps.length).toBeGreaterThan(80);
+        expect(devPreview.steps.every((s) => s.op === "create")).toBe(true);
+        const ceph = devPreview.steps.find((s) => s.type === "kubernetes:ceph.rook.io/v1:CephCluster")!;
+        expect(ceph.name).toBe("storage-cluster");
+        expect(ceph.resource?.protect).toBe(true);
+        expect(ceph.resource?.props.spec.storage.nodes.map((n: { name: string }) => n.name)).toEqual(["dev-storage-1", "dev-storage-2", "dev-storage-3"]);
+        expect(devPreview.changes).toEqual({ create: devPreview.steps.length });
     });
 
-    it("finds none in a failed preview, which prints no Resources block", () => {
-        expect(changeCounts(saturation)).toEqual({});
-        expect(formatChanges({}, "future")).toMatch(/^no resource counts/);
+    it("give every policy violation with Pulumi's names, and counts when the failed preview has no summary", () => {
+        const mandatory = saturation.violations.filter((v) => v.enforcementLevel === "mandatory");
+        expect(new Set(mandatory.map((v) => v.policyName))).toEqual(new Set(["storage-network-headroom", "storage-node-baseline-bandwidth"]));
+        expect(mandatory.every((v) => v.policyPackName === "media-platform" && v.resourceUrn?.includes("CephCluster"))).toBe(true);
+        expect(saturation.changes.create).toBe(saturation.steps.length);
     });
 
-    it("words them in the tense of the command", () => {
+    it("tell an unchanged update from a changing one", () => {
+        expect(unchanged.steps.filter(changes)).toEqual([]);
+        expect(Object.keys(unchanged.changes)).toEqual(["same"]);
+    });
+});
+
+describe("what the operator reads", () => {
+    it("words the counts in the tense of the command", () => {
         expect(formatChanges({ create: 3, same: 82 }, "past")).toBe("3 created, 82 unchanged");
         expect(formatChanges({ create: 3, delete: 1 }, "future")).toBe("3 to create, 1 to delete");
-    });
-});
-
-describe("policy and diagnostics sections", () => {
-    it("takes the Policies block with every violation and stops at the next heading", () => {
-        const p = policySection(saturation);
-        expect(p.split("\n")[0]).toBe("Policies:");
-        expect(p).toContain("❌ media-platform@v0.1.0");
-        expect(p.match(/\[mandatory\] \[severity: critical\] {2}storage-network-headroom/g)).toHaveLength(3);
-        expect(p.match(/storage-node-baseline-bandwidth {2}\(kubernetes:ceph\.rook\.io\/v1:CephCluster: storage-cluster\)/g)).toHaveLength(3);
-        expect(p).not.toContain("Diagnostics:");
-        expect(policySection("Previewing update (dev):\n\nResources:\n    + 1 to create\n")).toBe("");
+        expect(formatChanges(unchanged.changes, "past")).toBe(`${unchanged.changes.same} unchanged`);
+        expect(formatChanges({}, "future")).toBe("no resources");
     });
 
-    it("keeps the errors of the Diagnostics block and drops the warning every run on an engine from PATH prints", () => {
-        const d = diagnosticsSection(saturation);
-        expect(d).toContain("error: preview failed");
-        expect(d).not.toContain("using pulumi-resource-kubernetes from $PATH");
-        expect(d).not.toContain("Outputs:");
+    it("lists each change, and each violation with its level, rule and resource", () => {
+        expect(formatSteps(unchanged)).toEqual([]);
+        expect(formatSteps(devPreview)[0]).toMatch(/^ {2}\+ create \S+ \S+$/);
+        const failure = formatFailure(saturation);
+        expect(failure.filter((l) => l.startsWith("  [mandatory] storage-network-headroom (storage-cluster): "))).not.toHaveLength(0);
     });
-});
 
-describe("the PR comment section", () => {
-    it("gives a failed preview's verdict with its count of mandatory violations, the violations and the capacity summary", () => {
-        const md = previewMarkdown("storage-saturation", undefined, run(saturation, 1), "Capacity summary (used / limit):\n  Ceph traffic …");
-        expect(md.split("\n")[0]).toBe("### `storage-saturation` — ❌ preview failed: 6 mandatory policy violations");
-        expect(md).toContain("```text\nPolicies:\n    ❌ media-platform@v0.1.0");
-        expect(md).toContain("<details><summary>Diagnostics</summary>");
+    it("exits 3 on a mandatory violation, 4 on changes under --expect-no-changes, 0 otherwise", () => {
+        expect(exitCodeOf(saturation)).toBe(3);
+        expect(exitCodeOf(devPreview)).toBe(0);
+        expect(exitCodeOf(devPreview, true)).toBe(4);
+        expect(exitCodeOf(unchanged, true)).toBe(0);
+        expect(exitCodeOf({ ...devPreview, ok: false })).toBe(1);
+    });
+
+    it("writes the PR comment section: verdict, counts, violations and capacity", () => {
+        const md = previewMarkdown({ ...saturation, stack: "storage-saturation" }, undefined, "Capacity summary (used / limit):\n  Ceph traffic …");
+        const mandatory = saturation.violations.filter((v) => v.enforcementLevel === "mandatory").length;
+        expect(md.split("\n")[0]).toBe(`### \`storage-saturation\` — ❌ preview failed: ${mandatory} mandatory policy violations`);
+        expect(md).toContain("[mandatory] storage-network-headroom");
         expect(md).toContain("<details open><summary>Capacity summary</summary>\n\n```text\nCapacity summary (used / limit):\n  Ceph traffic …\n```");
-    });
-
-    it("gives a passing preview's counts and no diagnostics", () => {
-        const md = previewMarkdown("dev", undefined, run("Policies:\n    ✅ media-platform@v0.1.0 (local: policies)\n\nResources:\n    + 85 to create\n", 0), "Capacity summary (used / limit):");
-        expect(md.split("\n")[0]).toBe("### `dev` — ✅ preview passed");
-        expect(md).toContain("Resources: 85 to create.");
-        expect(md).not.toContain("Diagnostics");
+        const passed = previewMarkdown({ ...devPreview, stack: "dev" }, undefined, "Capacity summary (used / limit):");
+        expect(passed.split("\n")[0]).toBe("### `dev` — ✅ preview passed");
+        expect(passed).toContain(`Resources: ${devPreview.steps.length} to create.`);
     });
 });
 
 describe("the engine script's failure", () => {
     it("names each binary it could not get with the proxy's answer, once, and keeps its advice", () => {
         const { missing, advice } = parseEngineFailure(fixture("engine-unavailable.txt"));
-        expect(missing.map((m) => m.binary)).toEqual(["pulumi-language-nodejs", "pulumi-resource-kubernetes"]);
-        expect(missing[0].reason).toBe(
-            'the Go module proxy https://proxy.golang.org answered "403 Forbidden: This module version is not available." for github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@0ac56e876614aedf12771d73ef7e80959b8a6fd4',
+        expect(missing.map((m) => m.binary)).toEqual(["pulumi", "pulumi-resource-kubernetes"]);
+        expect(missing[1].reason).toBe(
+            "go mod download github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199: github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199: module lookup disabled by GOPROXY=off",
         );
-        expect(advice).toMatch(/^Install the official Pulumi CLI v3\.259\.0 .*\n[\s\S]*pulumi plugin install resource kubernetes v4\.32\.0/);
+        expect(advice).toMatch(/^Install the official Pulumi CLI v3\.259\.0 .*\n[\s\S]*pulumi plugin install resource kubernetes v4\.25\.0/);
         expect(advice).not.toContain("ERROR");
     });
 
@@ -96,14 +111,24 @@ describe("the pinned engine", () => {
             .filter((l) => /^[A-Z_]+=/.test(l))
             .map((l) => l.split("=") as [string, string]),
     );
-    const deps = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).dependencies;
+    const pkg = (file: string) => JSON.parse(fs.readFileSync(path.join(root, file), "utf8"));
+    const installed = (name: string) => pkg(`node_modules/${name}/package.json`).version as string;
+    const deps = pkg("package.json").dependencies;
 
-    it("is the Kubernetes provider of the @pulumi/kubernetes SDK the lockfile pins, and a CLI no older than the @pulumi/pulumi SDK", () => {
-        expect(pins.PULUMI_KUBERNETES_VERSION).toBe(deps["@pulumi/kubernetes"]);
+    it("is the Kubernetes provider of the @pulumi/kubernetes SDK pinned and installed, and a CLI no older than the @pulumi/pulumi SDK", () => {
+        expect(deps["@pulumi/kubernetes"]).toBe(pins.PULUMI_KUBERNETES_VERSION);
+        expect(installed("@pulumi/kubernetes")).toBe(pins.PULUMI_KUBERNETES_VERSION);
+        expect(installed("@pulumi/pulumi")).toBe(deps["@pulumi/pulumi"]);
         const semver = (v: string) => v.split(".").map(Number);
         const [cli, sdk] = [semver(pins.PULUMI_VERSION), semver(deps["@pulumi/pulumi"])];
-        const cmp = cli[0] - sdk[0] || cli[1] - sdk[1] || cli[2] - sdk[2];
-        expect(cmp).toBeGreaterThanOrEqual(0);
+        expect(cli[0] - sdk[0] || cli[1] - sdk[1] || cli[2] - sdk[2]).toBeGreaterThanOrEqual(0);
+    });
+
+    it("builds the provider from the pseudo-version of its release, never labelled otherwise", () => {
+        expect(pins.PULUMI_KUBERNETES_MODULE_VERSION).toMatch(/^v4\.0\.0-\d{14}-[0-9a-f]{12}$/);
+        const build = fs.readFileSync(path.join(root, "scripts/engine/build.sh"), "utf8");
+        expect(build).toContain('K8S_VERSION_LDFLAG="-X ${MOD_K8S}/pkg/version.Version=${PULUMI_KUBERNETES_VERSION}"');
+        expect(build).toContain('VERSION="$PULUMI_KUBERNETES_VERSION" go run generate.go');
     });
 
     it("is stated in one place: the workflows read versions.env and name no version of their own", () => {

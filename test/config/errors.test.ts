@@ -89,14 +89,14 @@ describe("config errors", () => {
         }
         expect(caught).toBeInstanceOf(ConfigError);
         // The entry point converts it: import it the way the language host does, with the same bad config.
-        let fromEntry: unknown;
+        let exported: Promise<unknown> | undefined;
         jest.isolateModules(() => {
-            try {
-                require(path.resolve(__dirname, "../../stacks/index"));
-            } catch (e) {
-                fromEntry = e;
-            }
+            exported = require(path.resolve(__dirname, "../../stacks/index"));
         });
+        const fromEntry = await exported!.then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         expect(pulumi.RunError.isInstance(fromEntry)).toBe(true);
         expect((fromEntry as Error).message).toContain('flux.shards: expected a whole number ≥ 1 and ≤ 256, got "many"');
     });

@@ -6,12 +6,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { EventLog, type EngineRun } from "../../cli/engine";
 import { PROJECT_ROOT } from "../../config/load";
 
 export interface CliRun {
     code: number;
     /** stdout and stderr together, as they came. */
     out: string;
+    stdout: string;
 }
 
 /** Runs `npm run --silent platform -- <argv>` as the operator does (tsx cli/main.ts), in the project. */
@@ -23,11 +26,30 @@ export function platform(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<C
             stdio: ["ignore", "pipe", "pipe"],
         });
         let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        let stdout = "";
+        child.stdout.on("data", (d: Buffer) => {
+            out += d.toString();
+            stdout += d.toString();
+        });
         child.stderr.on("data", (d: Buffer) => (out += d.toString()));
         child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? 1, out }));
+        child.on("close", (code) => resolve({ code: code ?? 1, out, stdout }));
     });
+}
+
+/** The engine's events a `--json` run printed, one JSON object per line of stdout. */
+export function eventsOf(run: CliRun): EngineEvent[] {
+    return run.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as EngineEvent);
+}
+
+/** The steps of a `--json` run, folded as the CLI folds them. */
+export function stepsOf(run: CliRun): EngineRun {
+    const log = new EventLog();
+    for (const e of eventsOf(run)) log.onEvent(e);
+    return log.result("preview", "", run.code === 0, 0);
 }
 
 /** Fails with the run's last lines when it did not exit with `code`. */

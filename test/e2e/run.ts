@@ -1,34 +1,45 @@
 // `npm run test:e2e`: the end-to-end tests on the real Pulumi engine (test/e2e/*.e2e.ts). The engine comes from
-// scripts/engine (official CLI, MEDIA_PLATFORM_ENGINE_BIN, or built from the Go module proxy). When it cannot
-// be had — a machine behind a proxy that refuses the language host or the provider — the tests are NOT RUN:
-// that is printed loudly with each missing binary and why, and the exit code is 0 so CI stays green
-// (`--require-engine` makes it 1). When the engine is there, the tests run and their failure fails.
+// scripts/engine (the official CLI, MEDIA_PLATFORM_ENGINE_BIN, or built from the Go module proxy into the
+// version-keyed cache). Prints how long getting the engine took (cold: built from nothing; warm: found) and how
+// long the tests took. Under CI=true, or with --require-engine, an engine that cannot be had is a failure;
+// elsewhere the tests are NOT RUN, loudly, with each missing binary and why.
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { EngineUnavailable, resolveEngine } from "../../cli/engine";
+import { ensurePolicyPackBuilt } from "../../cli/packBuild";
 import { PROJECT_ROOT } from "../../config/load";
 
 async function main(argv: string[]): Promise<number> {
-    const requireEngine = argv.includes("--require-engine");
+    const requireEngine = argv.includes("--require-engine") || process.env.CI === "true";
     const jestArgs = argv.filter((a) => a !== "--require-engine");
     const started = Date.now();
+    let engineLog = "";
     try {
-        await resolveEngine();
+        const engine = await resolveEngine();
+        engineLog = engine.bin;
     } catch (e) {
         if (!(e instanceof EngineUnavailable)) throw e;
         const bar = "!".repeat(100);
-        const lines = [bar, ...e.missing.map((m) => `e2e NOT RUN: ${m.binary} unavailable: ${m.reason}`)];
+        const lines = [bar, ...e.missing.map((m) => `e2e ${requireEngine ? "FAILED" : "NOT RUN"}: ${m.binary} unavailable: ${m.reason}`)];
         if (e.advice) lines.push(`What to do: ${e.advice}`);
         lines.push(bar);
         console.error(lines.join("\n"));
         return requireEngine ? 1 : 0;
     }
+    const engineSeconds = (Date.now() - started) / 1000;
+    ensurePolicyPackBuilt();
+    const testsStarted = Date.now();
     const jest = spawnSync(
         process.execPath,
         [require.resolve("jest/bin/jest"), "--config", path.join(PROJECT_ROOT, "test", "e2e", "jest.config.js"), ...jestArgs],
         { cwd: PROJECT_ROOT, stdio: "inherit" },
     );
-    console.error(`e2e: ${jest.status === 0 ? "passed" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(0)} s (engine resolution included)`);
+    const testSeconds = (Date.now() - testsStarted) / 1000;
+    // Over a minute means the engine was built here: the cold time; a few seconds, found in the cache: warm.
+    const how = engineSeconds > 60 ? "cold: built from the Go module proxy" : "warm: found";
+    console.error(
+        `e2e: ${jest.status === 0 ? "passed" : "FAILED"}; engine ${engineSeconds.toFixed(0)} s (${how}, ${engineLog}), tests ${testSeconds.toFixed(0)} s, total ${(engineSeconds + testSeconds).toFixed(0)} s`,
+    );
     return jest.status ?? 1;
 }
 

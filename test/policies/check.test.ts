@@ -11,18 +11,10 @@ import { evaluate } from "../../policies/framework";
 import { policyResources } from "../../policies/resources";
 import { RULES } from "../../policies/rules";
 import { stackFile } from "../../config/load";
+import { REPLAY_DIR, REPLAYS, replayFile } from "../replays/outages";
 
-const REPLAYS = path.resolve(__dirname, "../replays");
 
-/** design.md's outages, each replayed by a stack file, and the rules that must reject it. */
-const OUTAGES: [outage: string, file: string, rules: string[]][] = [
-    ["1 storage network saturation", "Pulumi.storage-saturation.yaml", ["storage-network-headroom", "storage-node-baseline-bandwidth"]],
-    ["2 rollout overrunning the window", "Pulumi.rollout-overrun.yaml", ["flux-rollout-fits-window"]],
-    ["2 rollout predicted on CPU the nodes do not have", "Pulumi.rollout-cpu.yaml", ["flux-rollout-cpu"]],
-    ["3 workers starving the database", "Pulumi.db-connections.yaml", ["database-connection-budget", "single-scheduler"]],
-    ["4 proxy and DNS limits", "Pulumi.proxy-connections.yaml", ["nginx-client-capacity", "dns-autoscaler"]],
-    ["5 prune deleting tenant data", "Pulumi.prune-tenant-data.yaml", ["tenant-data-never-pruned"]],
-];
+const OUTAGES = REPLAYS.map((r): [string, string, string[]] => [r.outage, path.basename(replayFile(r.name)), r.rules]);
 
 let pack: PolicyPackProcess;
 beforeAll(async () => {
@@ -50,7 +42,7 @@ const results = new Map<string, CheckResult>();
 describe.each(OUTAGES)("outage %s", (_outage, file, rules) => {
     let result: CheckResult;
     beforeAll(async () => {
-        result = await runCheck({ stackFile: path.join(REPLAYS, file), pack, keepRun: true });
+        result = await runCheck({ stackFile: path.join(REPLAY_DIR, file), pack, keepRun: true });
         results.set(file, result);
     });
 
@@ -81,7 +73,7 @@ describe("the check command", () => {
     });
 
     it("exits 1 on a mandatory violation, with --json for machines", async () => {
-        const { code, out } = await cli(["check", "--stack-file", path.join(REPLAYS, "Pulumi.prune-tenant-data.yaml"), "--json"]);
+        const { code, out } = await cli(["check", "--stack-file", replayFile("prune-tenant-data"), "--json"]);
         expect(code).toBe(1);
         const json = JSON.parse(out);
         expect(json).toMatchObject({ stack: "prune-tenant-data", environment: "dev", policyPack: { name: "media-platform" } });

@@ -4,15 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { stackConfig } from "../harness";
-
-const REPLAYS: Record<string, { base: string; changes: string[] }> = {
-    "storage-saturation": { base: "homelab", changes: ["storage.nodes", "storage.filesystem.activeMds", "storage.load", "storage.recovery"] },
-    "rollout-overrun": { base: "prod", changes: ["flux.shards"] },
-    "rollout-cpu": { base: "prod", changes: ["nodePools[0].instanceTypes", "nodePools[0].size"] },
-    "db-connections": { base: "homelab", changes: ["workloads.workers[0].threads", "workloads.workers[0].queues"] },
-    "proxy-connections": { base: "homelab", changes: ["edge.proxy", "edge.dns"] },
-    "prune-tenant-data": { base: "dev", changes: ["flux.tenantPruneProtection"] },
-};
+import { REPLAYS, replayFile } from "../replays/outages";
 
 /** Leaf paths (`a.b[0].c`) where two values differ, keys of this project's namespace without its prefix. */
 function differences(a: unknown, b: unknown, at = ""): string[] {
@@ -25,8 +17,8 @@ function differences(a: unknown, b: unknown, at = ""): string[] {
     });
 }
 
-describe.each(Object.entries(REPLAYS))("replay %s", (name, { base, changes }) => {
-    const replay = YAML.parse(fs.readFileSync(path.join(__dirname, "../replays", `Pulumi.${name}.yaml`), "utf8")).config;
+describe.each(REPLAYS.map((r) => [r.name, r] as const))("replay %s", (name, { base, changes }) => {
+    const replay = YAML.parse(fs.readFileSync(replayFile(name), "utf8")).config;
     const diff = differences(stackConfig(base), replay);
 
     it(`differs from ${base} only where it replays the outage`, () => {
@@ -40,5 +32,5 @@ describe.each(Object.entries(REPLAYS))("replay %s", (name, { base, changes }) =>
 
 it("covers every replay file", () => {
     const files = fs.readdirSync(path.join(__dirname, "../replays")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]);
-    expect(files.sort()).toEqual(Object.keys(REPLAYS).sort());
+    expect(files.sort()).toEqual(REPLAYS.map((r) => r.name).sort());
 });

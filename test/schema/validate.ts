@@ -8,22 +8,8 @@ import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import * as YAML from "yaml";
 
-/** Environment variable naming a folder of upstream CRD files, for checkouts without ../shared/crds. */
-export const CRDS_ENV = "MEDIA_PLATFORM_CRDS";
-
-/** The folder holding the upstream CRD files: $MEDIA_PLATFORM_CRDS, else the nearest `shared/crds` above the project. */
-export function crdDirectory(): string {
-    const fromEnv = process.env[CRDS_ENV];
-    if (fromEnv) return fromEnv;
-    const root = path.resolve(__dirname, "../..");
-    for (let dir = root; ; dir = path.dirname(dir)) {
-        for (const candidate of [path.join(dir, "shared", "crds"), path.join(dir, "..", "shared", "crds")]) {
-            if (fs.existsSync(candidate)) return candidate;
-        }
-        if (path.dirname(dir) === dir) break;
-    }
-    throw new Error(`upstream CRD files not found: set ${CRDS_ENV} to a folder of them (see ../shared/crds/README.md)`);
-}
+/** The repository's copies of the upstream CRD files (schemas/crds/README.md names their sources). */
+export const CRD_DIRECTORY = path.resolve(__dirname, "../../schemas/crds");
 
 export interface K8sObject {
     apiVersion: string;
@@ -73,7 +59,7 @@ const compiled = new Map<string, ValidateFunction>();
 let ajv: Ajv | undefined;
 
 /** The JSON schema of every apiVersion/kind found in the CRD folder, keyed `group/version/Kind`. */
-export function loadCrdSchemas(dir = crdDirectory()): Map<string, object> {
+export function loadCrdSchemas(dir = CRD_DIRECTORY): Map<string, object> {
     if (crdSchemas) return crdSchemas;
     const map = new Map<string, object>();
     for (const file of fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
@@ -156,7 +142,7 @@ export function schemaErrors(obj: K8sObject): string[] {
         return errors;
     }
     const Model = coreModel(obj.apiVersion, obj.kind);
-    if (!Model) throw new Error(`no schema known for ${obj.apiVersion} ${obj.kind}: add its CRD to ${CRDS_ENV}`);
+    if (!Model) throw new Error(`no schema known for ${obj.apiVersion} ${obj.kind}: add its upstream CRD file to schemas/crds/ (with its source in the README there)`);
     try {
         new Model(obj).validate();
     } catch (e: any) {

@@ -1,0 +1,53 @@
+// The policy pack as the engine loads it: policies/index.ts and everything it imports bundled into one
+// JavaScript file, policies/dist/index.js (the pack's package.json `main`). The Pulumi SDK and CrossGuard stay
+// outside the bundle (the pack's dependencies). Built once by `npm ci` (the `prepare` script) or
+// `npm run build:pack`, and again by `platform up`/`preview` and the end-to-end tests whenever a source is newer.
+// Compiled once instead of on every run: the engine's runner would otherwise type-check the TypeScript each time.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildSync } from "esbuild";
+
+const ROOT = path.resolve(__dirname, "..");
+export const PACK_DIR = path.join(ROOT, "policies");
+export const PACK_BUNDLE = path.join(PACK_DIR, "dist", "index.js");
+/** Folders whose TypeScript the pack may import. */
+const SOURCES = ["policies", "capacity", "components", "config", "stacks", "tenants"];
+
+/** Bundles the pack; returns the bundle's path. */
+export function buildPolicyPack(outfile = PACK_BUNDLE): string {
+    buildSync({
+        entryPoints: [path.join(PACK_DIR, "index.ts")],
+        outfile,
+        bundle: true,
+        platform: "node",
+        target: "node20",
+        format: "cjs",
+        sourcemap: "inline",
+        external: ["@pulumi/pulumi", "@pulumi/policy", "@pulumi/pulumi/*", "@pulumi/policy/*"],
+        logLevel: "warning",
+    });
+    return outfile;
+}
+
+function newestSource(): number {
+    let newest = 0;
+    for (const dir of SOURCES) {
+        for (const entry of fs.readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+            if (!entry.isFile() || !entry.name.endsWith(".ts") || entry.parentPath.includes("node_modules")) continue;
+            newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+        }
+    }
+    return newest;
+}
+
+/** Rebuilds the bundle when it is missing or older than a source it may include. */
+export function ensurePolicyPackBuilt(): string {
+    if (!fs.existsSync(PACK_BUNDLE) || fs.statSync(PACK_BUNDLE).mtimeMs < newestSource()) buildPolicyPack();
+    return PACK_BUNDLE;
+}
+
+if (require.main === module) {
+    const t0 = Date.now();
+    const out = buildPolicyPack();
+    process.stderr.write(`policy pack bundled into ${path.relative(process.cwd(), out)} (${(fs.statSync(out).size / 1024).toFixed(0)} KiB, ${Date.now() - t0} ms)\n`);
+}
