@@ -98,7 +98,7 @@ async function recover(bed: CephBed, windowS?: number, pool?: string) {
     const where = placement(before, bed.pgs(), VICTIM);
     if (windowS === undefined) {
         await bed.waitFor("recovery", 900, () => bed.clean());
-        return { ...where, seconds: (Date.now() - t0) / 1000, done: true, recoveredMB: where.dataMB };
+        return { ...where, seconds: (Date.now() - t0) / 1000, done: true, recoveredMB: where.dataMB, startMB: where.dataMB };
     }
     // Bounded: the degraded data left after the window gives the rate.
     await bed.waitFor("degraded data reported", 30, async () => (await bed.degradedBytes(pool)) > 0);
@@ -259,7 +259,7 @@ export async function runFidelity(opts: { replayFile: string; stack?: string; lo
             const p = predictRecovery({ dataMB: r.dataMB, busiestReceiverMB: r.busiestReceiverMB, mbit, busyMBps: busy, throttles: stack.throttles });
             const rate = r.recoveredMB / r.seconds;
             const limitS = r.dataMB / loads.recoveryLimitMBps;
-            const projected = r.done ? r.seconds : rate > 0 ? ((r as any).startMB ?? r.dataMB) / rate : Infinity;
+            const projected = r.done ? r.seconds : rate > 0 ? r.startMB / rate : Infinity;
             rows.push({
                 scenario: `outage, ${side} (${mbit} Mbit/s)`,
                 what: `recovery of ${r.dataMB.toFixed(0)} MB under the raised load (rule's limit at 1:${SCALE}: ${limitS.toFixed(0)} s)`,
