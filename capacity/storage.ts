@@ -52,7 +52,7 @@ export const STREAM_LINK_EFFICIENCY = 0.87;
  * Share of line rate Ceph's replicated client writes reach on the OSDs' inbound links when the links are the
  * bottleneck (placement imbalance, store-and-forward to the replicas, TCP). Measured on the bed: rados bench,
  * 16 × 4 MiB writes in flight, size 3 on 4 OSDs (128 PGs) at 100 Mbit/s: inbound wire bytes ÷ time ÷ the
- * links' rate, 0.70–0.78 over six runs.
+ * links' rate, 0.69–0.78 over seven runs.
  */
 export const CEPH_LINK_EFFICIENCY = 0.72;
 /**
