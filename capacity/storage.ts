@@ -3,14 +3,14 @@
 // RAM, and the time to re-replicate a failed node's data. Pure functions over plain numbers, so the
 // components (sizing), the policy pack (from registered resources) and the CLI all compute the same thing.
 //
-// Traffic model (per storage node, MB/s = 10^6 bytes/s):
-//   client       the node's share of client reads and writes (config, from monitoring)
-//   replication  writes × (replicas − 1): the copies a primary OSD sends to the other replicas
-//   mds          active MDS count × traffic per active MDS (journal, metadata pool I/O, standby replay)
-//   recovery     at peak only: the node's OSDs backfilling a failed node's data at the recovery rate
-// Everything is summed into one figure and compared with the baseline of ONE direction. AWS applies the
-// baseline to inbound and outbound separately, so the sum is conservative by design: a node whose summed
-// traffic fits has room in both directions (the ElfHosted replay below is calibrated on the same sum).
+// Traffic model (per storage node, MB/s = 10^6 bytes/s of payload), per direction of the link:
+//   inbound   client writes × replicas (the primary's copy plus every replica's) + MDS + recovery received
+//   outbound  client reads + writes × (replicas − 1) (a primary sends the copies) + MDS + recovery sent
+// The busier direction, times the wire overhead, is held against headroom × the share of the *baseline*
+// Ceph reaches on a saturated link. Recovery time is the failed node's data moved by the survivors: bounded
+// by the busiest receiver's link and by Ceph's recovery throttles (PGs moving at once × per-PG rate).
+// The wire factors were measured on a real Ceph on rate-limited links (test/ceph: Ceph 16.2, 4 OSDs,
+// 100 Mbit/s links); README "Storage model against a real Ceph" has the runs.
 import type { StorageConfig, StorageNodeConfig } from "../config/storage";
 import type { Budget } from "./budget";
 import { instanceType, type Arch } from "./instances";
@@ -38,8 +38,53 @@ export const RGW_MEMORY_GIB = 1;
 export const MDS_CACHE_MEMORY_FACTOR = 0.5;
 /** Ceph's mon_osd_nearfull_ratio default: the most a node is expected to hold before Ceph warns. */
 export const NEARFULL_RATIO = 0.85;
-/** Ceph hardware recommendations: 1 TB takes ~3 h at 1 Gb/s ⇒ recovery moves ~74 % of line rate. */
-export const RECOVERY_WIRE_EFFICIENCY = 0.75;
+/**
+ * Bytes on the links per byte of data Ceph moves (messenger framing, TCP/IP, PG log, acks). Measured on the
+ * Ceph bed from the receivers' interface counters against the payload: 1.06 for client writes, 1.07 for recovery.
+ */
+export const WIRE_OVERHEAD = 1.07;
+/**
+ * Share of a link's rate recovery reaches when one PG streams through it. Measured on the bed with one PG
+ * recovering at a time (osd_max_backfills 1): the receivers' wire bytes ÷ time ÷ link rate, 0.85–0.89.
+ */
+export const STREAM_LINK_EFFICIENCY = 0.87;
+/**
+ * Share of line rate Ceph's replicated client writes reach on the OSDs' inbound links when the links are the
+ * bottleneck (placement imbalance, store-and-forward to the replicas, TCP). Measured on the bed: rados bench,
+ * 16 × 4 MiB writes in flight, size 3 on 4 OSDs (128 PGs) at 100 Mbit/s: inbound wire bytes ÷ time ÷ the
+ * links' rate, 0.69–0.78 over seven runs.
+ */
+export const CEPH_LINK_EFFICIENCY = 0.72;
+/**
+ * Share of the time the busiest receiver's link carries recovery until it is done: Ceph grants recovery to
+ * PGs in queue order, not by receiver, so it idles while the PGs moving target others. Measured on the bed
+ * with 4–10 PGs moving at once: 0.58–0.69.
+ */
+export const RECOVERY_RECEIVER_DUTY = 0.64;
+/** RADOS object size of RBD images and CephFS files (Ceph default: 4 MiB). */
+export const OBJECT_MB = 4 * 2 ** 20 / 1e6;
+/**
+ * How much more than an even share the busiest node takes (an assumption, not measured): Ceph's upmap
+ * balancer keeps each OSD within upmap_max_deviation (5) PGs of the mean, ~5 % at 100 PGs per OSD; the
+ * rest is room for uneven objects. The bed uses Ceph's own placement instead.
+ */
+export const PLACEMENT_IMBALANCE = 1.1;
+
+/** Ceph's recovery throttles, as an OSD applies them. */
+export interface RecoveryThrottles {
+    /** osd_max_backfills: recovery/backfill reservations an OSD grants, locally and to remote PGs. */
+    maxBackfills: number;
+    /** osd_recovery_max_active: recovery operations in flight per OSD. */
+    maxActive: number;
+    /** osd_recovery_sleep_<class>: pause between recovery operations of an OSD, seconds. */
+    sleepSeconds: number;
+}
+
+/** Ceph's defaults (pacific to tentacle, config reference "OSD config: recovery"), by what Ceph calls the device. */
+export const CEPH_DEFAULT_THROTTLES: Record<"ssd" | "hdd", RecoveryThrottles> = {
+    ssd: { maxBackfills: 1, maxActive: 10, sleepSeconds: 0 },
+    hdd: { maxBackfills: 1, maxActive: 3, sleepSeconds: 0.1 },
+};
 /** Ceph hardware recommendations (older page): ceph-osd needs ~1 core per 200–500 MB/s; the upper end sizes requests. */
 export const OSD_MBPS_PER_CORE = 500;
 
@@ -67,7 +112,7 @@ export interface StorageLoad {
     writeFraction: number;
     /** Traffic each active MDS adds per storage node. */
     mdsMBpsPerActive: number;
-    /** Recovery/backfill traffic per OSD while a failed node's data is re-replicated. */
+    /** Recovery an OSD sustains (device and CPU): caps one PG's stream and each receiving OSD. */
     recoveryMBpsPerOsd: number;
 }
 
@@ -89,19 +134,24 @@ export interface StorageModelInput {
     nodes: StorageNodeHardware[];
     daemons: CephDaemons;
     load: StorageLoad;
+    /** Ceph's recovery throttles the OSDs run with. */
+    throttles: RecoveryThrottles;
     /** Fraction of a node's baseline the modelled traffic may use. */
     headroom: number;
     /** Longest acceptable time to re-replicate a failed node's data. */
     maxRecoveryHours: number;
 }
 
-/** Traffic on one storage node, MB/s, by cause. */
+/** Traffic on one storage node, MB/s of payload, by cause; `inbound`/`outbound` per direction, `wire` the busier one on the wire. */
 export interface TrafficBreakdown {
     client: number;
     replication: number;
     mds: number;
     recovery: number;
-    total: number;
+    inbound: number;
+    outbound: number;
+    /** max(inbound, outbound) × WIRE_OVERHEAD. */
+    wire: number;
 }
 
 // ── Raw functions ────────────────────────────────────────────────────────────────────────────────────
@@ -116,12 +166,12 @@ export function mdsTrafficMBps(activeMds: number, mdsMBpsPerActive: number): num
     return activeMds * mdsMBpsPerActive;
 }
 
-/** Recovery traffic of a node whose OSDs backfill at the recovery rate. */
-export function recoveryTrafficMBps(osds: number, recoveryMBpsPerOsd: number): number {
-    return osds * recoveryMBpsPerOsd;
+/** Client writes arriving at a node: its primaries' share plus the replicas it keeps (size N counts N times). */
+export function inboundWriteMBps(clientMBps: number, writeFraction: number, replicas: number): number {
+    return clientMBps * writeFraction * Math.max(1, replicas);
 }
 
-/** All Ceph traffic on one storage node for a client load; recovery is 0 unless a node is being re-replicated. */
+/** Ceph traffic on one storage node for a client load, per direction; recovery is 0 unless a node is being re-replicated. */
 export function storageTrafficMBps(p: {
     clientMBps: number;
     writeFraction: number;
@@ -134,12 +184,27 @@ export function storageTrafficMBps(p: {
     const replication = replicationMBps(p.clientMBps, p.writeFraction, p.replicas);
     const mds = mdsTrafficMBps(p.activeMds, p.mdsMBpsPerActive);
     const recovery = p.recoveryMBps ?? 0;
-    return { client, replication, mds, recovery, total: client + replication + mds + recovery };
+    const inbound = inboundWriteMBps(client, p.writeFraction, p.replicas) + mds + recovery;
+    const outbound = client * (1 - p.writeFraction) + replication + mds + recovery;
+    return { client, replication, mds, recovery, inbound, outbound, wire: Math.max(inbound, outbound) * WIRE_OVERHEAD };
 }
 
-/** Modelled traffic as a fraction of a node's baseline (1 = the NIC is full). */
-export function nicUtilisation(trafficMBps: number, baselineGbps: number): number {
-    return trafficMBps / gbpsToMBps(baselineGbps);
+/** Payload MB/s Ceph can move through a link of `gbps` when it is the bottleneck. */
+export function usableLinkMBps(gbps: number): number {
+    return gbpsToMBps(gbps) * CEPH_LINK_EFFICIENCY / WIRE_OVERHEAD;
+}
+
+/**
+ * Client write throughput the links allow: every write lands on `replicas` inbound links, so `nodes` links
+ * carry nodes ÷ replicas of their usable rate in client data.
+ */
+export function clientWriteCapacityMBps(nodes: number, linkGbps: number, replicas: number): number {
+    return (nodes * usableLinkMBps(linkGbps)) / Math.max(1, replicas);
+}
+
+/** Wire traffic as a fraction of a node's baseline (1 = the NIC is full). */
+export function nicUtilisation(wireMBps: number, baselineGbps: number): number {
+    return wireMBps / gbpsToMBps(baselineGbps);
 }
 
 /** Pods of one kind a node hosts when `count` of them spread over `nodes` (Rook spreads mons, mgrs, MDS, RGW). */
@@ -190,22 +255,46 @@ export function recoveryReceivers(nodes: number, replicas: number): number {
     return nodes > replicas ? nodes - 1 : 1;
 }
 
-/** Rate one receiving node re-replicates at: its OSDs' recovery rate, capped by the NIC left over at normal load. */
-export function recoveryRateMBps(p: { osds: number; recoveryMBpsPerOsd: number; baselineGbps: number; normalMBps: number }): number {
-    const spare = Math.max(0, gbpsToMBps(p.baselineGbps) - p.normalMBps) * RECOVERY_WIRE_EFFICIENCY;
-    return Math.min(recoveryTrafficMBps(p.osds, p.recoveryMBpsPerOsd), spare);
+/**
+ * PGs that recover at once. Each recovering PG holds a reservation on its primary and on each other replica
+ * (osd_max_backfills per OSD), and needs an operation in flight (osd_recovery_max_active per OSD).
+ */
+export function pgsMovingAtOnce(survivorOsds: number, replicas: number, t: RecoveryThrottles): number {
+    const reservations = Math.floor((survivorOsds * t.maxBackfills) / Math.max(1, replicas - 1));
+    return Math.max(1, Math.min(reservations, survivorOsds * t.maxActive));
 }
 
-/** Hours to move `dataGiB` split over `receivers` nodes, each receiving at `rateMBps`. */
-export function recoveryHours(dataGiB: number, receivers: number, rateMBps: number): number {
-    if (dataGiB <= 0) return 0;
-    if (rateMBps <= 0 || receivers <= 0) return Infinity;
-    return (dataGiB * 2 ** 30) / receivers / (rateMBps * 1e6) / 3600;
+/** Rate of one recovering PG: objects streamed at `streamMBps`, with the recovery sleep between them. */
+export function perPgRecoveryMBps(streamMBps: number, sleepSeconds: number): number {
+    if (streamMBps <= 0) return 0;
+    return OBJECT_MB / (OBJECT_MB / streamMBps + sleepSeconds);
 }
 
-/** Hours to copy `dataGiB` over a link of `gbps` at the efficiency recovery reaches on the wire. */
+/** Payload MB/s one receiver's link has left for recovery after `busyMBps` of other inbound payload. */
+export function spareForRecoveryMBps(linkGbps: number, busyMBps: number): number {
+    return Math.max(0, (gbpsToMBps(linkGbps) * STREAM_LINK_EFFICIENCY) / WIRE_OVERHEAD - busyMBps);
+}
+
+/**
+ * Seconds to recover `dataMB`: the slowest of the throttles (PGs at once × per-PG rate, at most what the
+ * receiving OSDs write, `capMBps`) and the busiest receiver's link (its share of the data through its spare
+ * rate, fed RECOVERY_RECEIVER_DUTY of the time: one PG at a time streams through one receiver, so the duty
+ * only applies when several move at once).
+ */
+export function recoverySeconds(p: { dataMB: number; busiestReceiverMB: number; spareMBps: number; pgsAtOnce: number; perPgMBps: number; capMBps?: number }): {
+    seconds: number;
+    bound: "throttles" | "link";
+} {
+    if (p.dataMB <= 0) return { seconds: 0, bound: "throttles" };
+    const throttle = p.dataMB / Math.min(p.pgsAtOnce * p.perPgMBps, p.capMBps ?? Infinity);
+    const duty = p.pgsAtOnce > 1 ? RECOVERY_RECEIVER_DUTY : 1;
+    const link = p.busiestReceiverMB / (p.spareMBps * duty);
+    return link > throttle ? { seconds: link, bound: "link" } : { seconds: throttle, bound: "throttles" };
+}
+
+/** Hours to copy `dataGiB` over one link of `gbps` as a single stream (a lower bound on any recovery). */
 export function wireRecoveryHours(dataGiB: number, gbps: number): number {
-    return recoveryHours(dataGiB, 1, gbpsToMBps(gbps) * RECOVERY_WIRE_EFFICIENCY);
+    return (dataGiB * 2 ** 30) / 1e6 / spareForRecoveryMBps(gbps, 0) / 3600;
 }
 
 // ── The model ────────────────────────────────────────────────────────────────────────────────────────
@@ -218,7 +307,7 @@ export interface StorageNodeModel {
     peak: TrafficBreakdown;
     normalGbps: number;
     peakGbps: number;
-    /** headroom × baseline. */
+    /** headroom × the share of the baseline Ceph reaches (CEPH_LINK_EFFICIENCY). */
     limitGbps: number;
     /** Memory of the daemons plus 20 %, GiB. */
     memoryGiB: number;
@@ -228,7 +317,19 @@ export interface StorageNodeModel {
 
 export interface StorageModel {
     nodes: StorageNodeModel[];
-    recovery: { dataGiB: number; receivers: number; rateMBps: number; hours: number; failedNode: string };
+    recovery: {
+        dataGiB: number;
+        receivers: number;
+        /** Data the busiest receiving node takes, GiB. */
+        busiestReceiverGiB: number;
+        pgsAtOnce: number;
+        perPgMBps: number;
+        /** Recovery payload rate of the whole cluster, MB/s. */
+        rateMBps: number;
+        bound: "throttles" | "link";
+        hours: number;
+        failedNode: string;
+    };
 }
 
 /** Computes the whole model. Peak = peak client load while a failed node's data is being re-replicated. */
@@ -250,9 +351,13 @@ export function storageModel(input: StorageModelInput): StorageModel {
         mds: daemonsPerNode(daemons.activeMds + daemons.standbyMds, n),
         rgws: daemonsPerNode(daemons.rgwInstances, n),
     };
-    const models = nodes.map((node): StorageNodeModel => {
-        const normal = traffic(load.normalClientMBps, 0);
-        const peak = traffic(load.peakClientMBps, recoveryTrafficMBps(node.osds, load.recoveryMBpsPerOsd));
+    const normals = nodes.map(() => traffic(load.normalClientMBps, 0));
+    const recovery = recoveryOf(input, normals);
+    // At peak every node carries the recovery rate of the busiest receiver on top of peak client traffic.
+    const recoveryPerNode = recovery.receivers > 0 ? Math.min(recovery.rateMBps, recovery.rateMBps * PLACEMENT_IMBALANCE / recovery.receivers) : 0;
+    const models = nodes.map((node, i): StorageNodeModel => {
+        const normal = normals[i];
+        const peak = traffic(load.peakClientMBps, recoveryPerNode);
         const memory = storageNodeMemoryGiB({
             osds: node.osds,
             osdMemoryTargetGiB: daemons.osdMemoryTargetGiB,
@@ -268,29 +373,51 @@ export function storageModel(input: StorageModelInput): StorageModel {
             daemons: { osds: node.osds, ...perNode },
             normal,
             peak,
-            normalGbps: mbpsToGbps(normal.total),
-            peakGbps: mbpsToGbps(peak.total),
-            limitGbps: node.baselineGbps * input.headroom,
+            normalGbps: mbpsToGbps(normal.wire),
+            peakGbps: mbpsToGbps(peak.wire),
+            limitGbps: node.baselineGbps * input.headroom * CEPH_LINK_EFFICIENCY,
             memoryGiB: memory.withHeadroomGiB,
             osdCpuCores: osdCpuCores(osdMBps),
         };
     });
-    return { nodes: models, recovery: recoveryOf(models, daemons.replicas, load.recoveryMBpsPerOsd) };
+    return { nodes: models, recovery };
 }
 
-/** Worst case: the node holding the most data fails; the slowest receiver sets the pace. */
-function recoveryOf(models: StorageNodeModel[], replicas: number, recoveryMBpsPerOsd: number): StorageModel["recovery"] {
-    if (models.length === 0) return { dataGiB: 0, receivers: 0, rateMBps: 0, hours: 0, failedNode: "" };
-    const failed = models.reduce((a, b) => (b.node.rawGiB > a.node.rawGiB ? b : a));
-    const survivors = models.filter((m) => m !== failed);
-    const receivers = recoveryReceivers(models.length, replicas);
-    // With no spare node the replacement (same hardware as the failed one) receives everything.
-    const receiving = models.length > replicas ? survivors : [failed];
-    const rateMBps = Math.min(
-        ...receiving.map((m) => recoveryRateMBps({ osds: m.node.osds, recoveryMBpsPerOsd, baselineGbps: m.node.baselineGbps, normalMBps: m.normal.total })),
-    );
-    const dataGiB = failedNodeDataGiB(failed.node.rawGiB);
-    return { dataGiB, receivers, rateMBps, hours: recoveryHours(dataGiB, receivers, rateMBps), failedNode: failed.node.name };
+/**
+ * Worst case: the node holding the most data fails while the others run at normal load. The survivors (or,
+ * with no spare host, the replacement) receive its data; the busiest receiver takes an even share plus the
+ * placement imbalance, through what its link leaves after normal inbound traffic.
+ */
+function recoveryOf(input: StorageModelInput, normals: TrafficBreakdown[]): StorageModel["recovery"] {
+    const { nodes, daemons, load, throttles } = input;
+    if (nodes.length === 0) return { dataGiB: 0, receivers: 0, busiestReceiverGiB: 0, pgsAtOnce: 0, perPgMBps: 0, rateMBps: 0, bound: "throttles", hours: 0, failedNode: "" };
+    const failedIndex = nodes.reduce((a, b, i) => (b.rawGiB > nodes[a].rawGiB ? i : a), 0);
+    const failed = nodes[failedIndex];
+    const spareHost = nodes.length > daemons.replicas;
+    const receiving = spareHost ? nodes.filter((_, i) => i !== failedIndex) : [failed];
+    const receivers = recoveryReceivers(nodes.length, daemons.replicas);
+    const dataGiB = failedNodeDataGiB(failed.rawGiB);
+    const busiestReceiverGiB = receivers === 1 ? dataGiB : Math.min(dataGiB, (dataGiB / receivers) * PLACEMENT_IMBALANCE);
+    // A replacement node takes its share of client writes as soon as its PGs are active, like any survivor.
+    const spareMBps = Math.min(...receiving.map((m) => spareForRecoveryMBps(m.baselineGbps, normals[nodes.indexOf(m)].inbound)));
+    // Survivors hold the copies that are read; with a replacement node, its OSDs take part too.
+    const survivorOsds = nodes.filter((_, i) => i !== failedIndex).reduce((a, m) => a + m.osds, 0) + (spareHost ? 0 : failed.osds);
+    const pgsAtOnce = pgsMovingAtOnce(survivorOsds, daemons.replicas, throttles);
+    const perPgMBps = perPgRecoveryMBps(Math.min(load.recoveryMBpsPerOsd, spareMBps), throttles.sleepSeconds);
+    const mb = (gib: number) => (gib * 2 ** 30) / 1e6;
+    const receivingOsds = receiving.reduce((a, m) => a + m.osds, 0);
+    const r = recoverySeconds({ dataMB: mb(dataGiB), busiestReceiverMB: mb(busiestReceiverGiB), spareMBps, pgsAtOnce, perPgMBps, capMBps: receivingOsds * load.recoveryMBpsPerOsd });
+    return {
+        dataGiB,
+        receivers,
+        busiestReceiverGiB,
+        pgsAtOnce,
+        perPgMBps,
+        rateMBps: r.seconds > 0 && Number.isFinite(r.seconds) ? mb(dataGiB) / r.seconds : 0,
+        bound: r.bound,
+        hours: r.seconds / 3600,
+        failedNode: failed.name,
+    };
 }
 
 /** The storage budgets a stack uses: network (normal, peak) and memory per node, the 10 Gbps floor, replicas, recovery time. */
@@ -372,6 +499,51 @@ export function storageNodeHardware(node: StorageNodeConfig): StorageNodeHardwar
     return { name: node.name, arch: node.arch!, cpu: node.cpu!, memoryGiB: node.memoryGiB!, baselineGbps: node.nicGbps!, osds, rawGiB };
 }
 
+/** What Ceph calls a storage config's devices: hdd when any device is a spinning disk, else ssd (nvme too). */
+export function cephDeviceClass(storage: StorageConfig): "ssd" | "hdd" {
+    return storage.nodes.some((n) => n.instanceType === undefined && n.devices.some((d) => d.class === "hdd")) ? "hdd" : "ssd";
+}
+
+/** The recovery throttles a storage config runs: what it sets, else Ceph's defaults for its device class. */
+export function recoveryThrottles(storage: StorageConfig): RecoveryThrottles {
+    const d = CEPH_DEFAULT_THROTTLES[cephDeviceClass(storage)];
+    const r = storage.recovery;
+    return { maxBackfills: r.maxBackfills ?? d.maxBackfills, maxActive: r.maxActive ?? d.maxActive, sleepSeconds: r.sleepSeconds ?? d.sleepSeconds };
+}
+
+/**
+ * The recovery throttles as Rook's CephCluster `spec.cephConfig.osd` states them. `osd_op_queue: wpq` too:
+ * from Ceph 17 on, the default mClock scheduler replaces osd_max_backfills and osd_recovery_max_active with
+ * its own limits and ignores the sleeps, so the model's throttles hold only under wpq (Ceph 16's default).
+ */
+export function throttlesCephConfig(t: RecoveryThrottles, deviceClass: "ssd" | "hdd"): Record<string, string> {
+    return {
+        osd_op_queue: "wpq",
+        osd_max_backfills: String(t.maxBackfills),
+        osd_recovery_max_active: String(t.maxActive),
+        [`osd_recovery_sleep_${deviceClass}`]: String(t.sleepSeconds),
+    };
+}
+
+/** Reads the throttles back from a CephCluster's `cephConfig.osd`; Ceph's defaults for what it leaves out. */
+export function throttlesFromCephConfig(osd: Record<string, unknown> | undefined, deviceClass: "ssd" | "hdd"): RecoveryThrottles {
+    const d = CEPH_DEFAULT_THROTTLES[deviceClass];
+    const num = (key: string, fallback: number) => {
+        const v = osd?.[key];
+        if (v === undefined || v === null) return fallback;
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw new Error(`cephConfig.osd.${key} is ${JSON.stringify(v)}, not a number`);
+        return n;
+    };
+    // A non-zero osd_recovery_max_active overrides the per-class values (Ceph OSD config reference).
+    const active = num("osd_recovery_max_active", 0);
+    return {
+        maxBackfills: num("osd_max_backfills", d.maxBackfills),
+        maxActive: active > 0 ? active : num(`osd_recovery_max_active_${deviceClass}`, d.maxActive),
+        sleepSeconds: num(`osd_recovery_sleep_${deviceClass}`, d.sleepSeconds),
+    };
+}
+
 /** The model's input from a validated storage config. */
 export function storageModelInput(storage: StorageConfig): StorageModelInput {
     const fs = storage.filesystem;
@@ -389,6 +561,7 @@ export function storageModelInput(storage: StorageConfig): StorageModelInput {
             replicas: Math.max(...pools),
         },
         load: { ...storage.load, recoveryMBpsPerOsd: storage.recovery.mbpsPerOsd },
+        throttles: recoveryThrottles(storage),
         headroom: storage.headroom,
         maxRecoveryHours: storage.recovery.maxHours,
     };

@@ -121,11 +121,17 @@ export const storageSchema = z.strictObject({
     recovery: z
         .strictObject({
             /**
-             * Recovery/backfill traffic each OSD carries, MB/s. Default 100: a planning assumption of about one
-             * drive's sequential rate (Ceph hardware recommendations, ~100 MB/s); Ceph's default mClock profile
-             * lets recovery take more while clients are idle, so measure it in a failure drill and set it.
+             * Recovery an OSD sustains (device and CPU), MB/s: caps one PG's stream and what each receiving OSD
+             * writes; links and Ceph's throttles may allow less. Default 100: a planning assumption of about one drive's sequential rate (Ceph hardware
+             * recommendations, ~100 MB/s); measure it in a failure drill and set it.
              */
             mbpsPerOsd: num({ gt: 0 }).default(100),
+            /** osd_max_backfills: PG reservations each OSD grants to recovery. Default Ceph's, 1. */
+            maxBackfills: int({ min: 1, max: 64 }).optional(),
+            /** osd_recovery_max_active: recovery operations in flight per OSD. Default Ceph's for the device class (ssd/nvme 10, hdd 3). */
+            maxActive: int({ min: 1, max: 64 }).optional(),
+            /** osd_recovery_sleep_<class>: seconds between an OSD's recovery operations. Default Ceph's for the device class (ssd/nvme 0, hdd 0.1). */
+            sleepSeconds: num({ min: 0, max: 10 }).optional(),
             /** Longest acceptable time to re-replicate a failed node's data, hours. Default 24: one more failure inside a day would leave a single copy. */
             maxHours: num({ gt: 0 }).default(24),
         })

@@ -13,13 +13,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    cephDeviceClass,
     encodeStorageNodes,
     MGR_MEMORY_GIB,
     MON_MEMORY_GIB,
     osdMemoryLimitGiB,
+    recoveryThrottles,
     RGW_MEMORY_GIB,
     storageModel,
     storageModelInput,
+    throttlesCephConfig,
     type StorageModel,
 } from "../../capacity/storage";
 import {
@@ -161,8 +164,13 @@ export function cephClusterManifest(storage: StorageConfig, model: StorageModel)
                 net.provider === "multus"
                     ? { provider: "multus", selectors: { public: net.publicNetwork, ...(net.clusterNetwork ? { cluster: net.clusterNetwork } : {}) } }
                     : { provider: "host" },
-            // Explicit, so Ceph runs the target the memory budget was computed with.
-            cephConfig: { osd: { osd_memory_target: String(storage.osdMemoryTargetGiB * 2 ** 30) } },
+            // Explicit, so Ceph runs the memory target the budget and the recovery throttles the model assume.
+            cephConfig: {
+                osd: {
+                    osd_memory_target: String(storage.osdMemoryTargetGiB * 2 ** 30),
+                    ...throttlesCephConfig(recoveryThrottles(storage), cephDeviceClass(storage)),
+                },
+            },
             placement: { all: storagePlacement() },
             resources: {
                 mon: resources(0.5, MON_MEMORY_GIB),

@@ -10,7 +10,7 @@ import {
     STORAGE_RECOVERY_MBPS_ANNOTATION,
     STORAGE_WRITE_FRACTION_ANNOTATION,
 } from "../../capacity/labels";
-import { decodeStorageNodes, MIN_STORAGE_BASELINE_GBPS, storageBudgets, type StorageModelInput } from "../../capacity/storage";
+import { CEPH_LINK_EFFICIENCY, decodeStorageNodes, MIN_STORAGE_BASELINE_GBPS, storageBudgets, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type ConfigSchema, type PolicyResource, type RuleBudget } from "../framework";
 import { annotation, memoryMiB, metaName, namespaceOf, ofKind } from "../k8s";
 
@@ -83,6 +83,15 @@ export function storageInputOf(cluster: PolicyResource, resources: PolicyResourc
     // Ceph's default osd_memory_target is 4 GiB (Ceph hardware recommendations, Memory).
     const osdMemoryTargetGiB = target !== undefined ? Number(target) / 2 ** 30 : 4;
     const pools = cephPools(resources.filter((r) => namespaceOf(r) === ns));
+    // Ceph applies the SSD or HDD recovery settings by the device; a spinning disk anywhere makes it hdd.
+    const nodeSpecs = (known(at(cluster.props, "spec.storage.nodes"), "storage.nodes") ?? []) as any[];
+    const hdd = nodeSpecs.some((n) => n?.config?.deviceClass === "hdd" || ((n?.devices ?? []) as any[]).some((d) => d?.config?.deviceClass === "hdd"));
+    let throttles;
+    try {
+        throttles = throttlesFromCephConfig(known(at(cluster.props, "spec.cephConfig.osd"), "cephConfig.osd"), hdd ? "hdd" : "ssd");
+    } catch (e) {
+        throw new MissingFact(`CephCluster ${metaName(cluster)}: ${(e as Error).message}`);
+    }
     return {
         nodes,
         daemons: {
@@ -104,6 +113,7 @@ export function storageInputOf(cluster: PolicyResource, resources: PolicyResourc
             mdsMBpsPerActive: numberAnnotation(cluster, STORAGE_MDS_MBPS_ANNOTATION),
             recoveryMBpsPerOsd: numberAnnotation(cluster, STORAGE_RECOVERY_MBPS_ANNOTATION),
         },
+        throttles,
         headroom: thresholds.headroom,
         maxRecoveryHours: thresholds.maxRecoveryHours,
     };
@@ -195,13 +205,14 @@ export const baselineBandwidth = budgetRule({
 
 export const networkHeadroom = budgetRule({
     name: "storage-network-headroom",
-    description: "Modelled Ceph traffic (clients, replication, every active MDS, recovery of a failed node) stays within the headroom of each storage node's baseline.",
+    description:
+        "Modelled Ceph traffic (client writes on every replica's inbound link, reads and replica copies outbound, every active MDS, recovery of a failed node at the rate Ceph's throttles allow) stays within the headroom of the share of each storage node's baseline Ceph reaches.",
     severity: "critical",
     remediationSteps:
         "Give the storage nodes more baseline bandwidth (faster NICs or larger instances), add storage nodes to spread the load, or lower the active MDS count; then re-run `platform capacity report`. Outage 1: raising the MDS count on 1 Gbps nodes pushed them past their NICs.",
     prefixes: ["storage.network."],
     thresholds: ["headroom"],
-    explain: (b) => `${b.title}: ${fmt(b.used)} Gbps modelled, above ${fmt(b.limit)} Gbps (headroom × baseline).`,
+    explain: (b) => `${b.title}: ${fmt(b.used)} Gbps modelled, above ${fmt(b.limit)} Gbps (headroom × the ${CEPH_LINK_EFFICIENCY} of the baseline Ceph's traffic reaches).`,
 });
 
 export const nodeMemory = budgetRule({
@@ -216,10 +227,11 @@ export const nodeMemory = budgetRule({
 
 export const recoveryTime = budgetRule({
     name: "storage-recovery-time",
-    description: "A failed storage node's data is re-replicated within the accepted time.",
+    description:
+        "A failed storage node's data is re-replicated within the accepted time: the slower of Ceph's recovery throttles (PGs moving at once × per-PG rate, from the CephCluster's cephConfig) and the busiest receiver's link.",
     severity: "high",
     remediationSteps:
-        "Add storage nodes (more receivers share the data), faster links, or smaller nodes; while a node's data is being re-replicated the pools run with one copy fewer, so a long recovery risks a second failure.",
+        "Raise Ceph's recovery throttles (storage.recovery.maxBackfills, maxActive; a lower sleepSeconds), add storage nodes (more receivers share the data), faster links, or smaller nodes; while a node's data is being re-replicated the pools run with one copy fewer, so a long recovery risks a second failure.",
     prefixes: ["storage.recovery."],
     thresholds: ["maxRecoveryHours"],
     explain: (b) => `${b.title}: ${fmt(b.used)} h, longer than the accepted ${fmt(b.limit)} h.`,

@@ -6,7 +6,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_pr
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freePort } from "../edge/nginxHarness";
+import { freePort } from "../harness/net";
 
 export { freePort };
 

@@ -1,7 +1,7 @@
 // CephStorage under mocks for the three shipped stacks: every Rook and Flux object valid against the upstream
 // CRDs, explicit nodes and devices, daemons sized by the capacity model, capacity facts a policy can rebuild
 // the model from, and the stateful objects protected.
-import { decodeStorageNodes, storageModel, storageModelInput, type StorageModelInput } from "../../capacity/storage";
+import { decodeStorageNodes, storageModel, storageModelInput, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
 import {
     STORAGE_CLIENT_NORMAL_ANNOTATION,
     STORAGE_CLIENT_PEAK_ANNOTATION,
@@ -140,6 +140,7 @@ describe.each(SHIPPED_STACKS)("Ceph storage in the %s stack", (stack) => {
                 mdsMBpsPerActive: Number(a[STORAGE_MDS_MBPS_ANNOTATION]),
                 recoveryMBpsPerOsd: Number(a[STORAGE_RECOVERY_MBPS_ANNOTATION]),
             },
+            throttles: throttlesFromCephConfig(cluster.spec.cephConfig.osd, "ssd"),
             headroom: Number(a[STORAGE_HEADROOM_ANNOTATION]),
             maxRecoveryHours: Number(a[STORAGE_MAX_RECOVERY_HOURS_ANNOTATION]),
         };
@@ -192,6 +193,18 @@ describe("storage config variants (manifests built directly)", () => {
         const cluster = cephClusterManifest(storage, storageModel(storageModelInput(storage)));
         expect(cluster.spec.network).toEqual({ provider: "multus", selectors: { public: "rook-ceph/public-net", cluster: "rook-ceph/cluster-net" } });
         expect(schemaErrors(cluster)).toEqual([]);
+    });
+
+    it("states the recovery throttles in cephConfig: the configured ones, else Ceph's defaults for the device class", () => {
+        const osd = (storage: ReturnType<typeof homelab>) => cephClusterManifest(storage, storageModel(storageModelInput(storage))).spec.cephConfig.osd;
+        expect(osd(homelab())).toMatchObject({ osd_op_queue: "wpq", osd_max_backfills: "4", osd_recovery_max_active: "8", osd_recovery_sleep_ssd: "0" });
+        const unset = { ...homelab(), recovery: { mbpsPerOsd: 100, maxHours: 24 } };
+        expect(osd(unset)).toMatchObject({ osd_max_backfills: "1", osd_recovery_max_active: "10", osd_recovery_sleep_ssd: "0" });
+        // A spinning disk anywhere: Ceph applies its HDD settings, so the sleep is stated for hdd.
+        const spinning = { ...unset, nodes: unset.nodes.map((n) => ({ ...n, devices: n.devices.map((d) => ({ ...d, class: "hdd" as const })) })) };
+        expect(osd(spinning)).toMatchObject({ osd_recovery_max_active: "3", osd_recovery_sleep_hdd: "0.1" });
+        expect(osd(spinning)).not.toHaveProperty("osd_recovery_sleep_ssd");
+        expect(schemaErrors(cephClusterManifest(spinning, storageModel(storageModelInput(spinning))))).toEqual([]);
     });
 
     it("keeps a single-copy dev pool valid by telling Rook one copy is meant", () => {
