@@ -339,8 +339,10 @@ export class PlatformStack {
     }
 
     /** Destroys the stack's resources (the engine refuses protected ones). */
-    destroy(opts: Pick<RunOptions, "onEvent" | "target"> = {}): Promise<EngineRun> {
-        return this.operate("destroy", { ...opts, policyConfig: false }, (o) => this.inner.destroy({ onEvent: o.onEvent, target: o.target, color: "never" }));
+    destroy(opts: Pick<RunOptions, "onEvent" | "target"> & { targetDependents?: boolean } = {}): Promise<EngineRun> {
+        return this.operate("destroy", { ...opts, policyConfig: false }, (o) =>
+            this.inner.destroy({ onEvent: o.onEvent, target: o.target, targetDependents: opts.targetDependents, color: "never" }),
+        );
     }
 
     /** The stack's outputs after its last update. */

@@ -30,9 +30,9 @@ const existing = z.strictObject({
     renderDirectory: relPath().optional(),
     /**
      * Whether `up` waits for each workload to become ready, as Pulumi's Kubernetes provider does by default.
-     * Default true. false marks every Kubernetes object `pulumi.com/skipAwait`: only for a cluster that can
-     * never run a pod, such as the end-to-end tests' bare API server; a real cluster must wait, or a broken
-     * rollout passes unnoticed.
+     * Default true. false marks every Kubernetes object `pulumi.com/skipAwait` (and deletes in the background):
+     * only for a cluster that can never run a pod, such as the end-to-end tests' bare API server, which runs no
+     * controllers either; a real cluster must wait, or a broken rollout passes unnoticed.
      */
     waitForReady: expecting(z.boolean(), "true or false").default(true),
 });

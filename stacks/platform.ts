@@ -36,13 +36,15 @@ export interface PlatformOutputs {
 }
 
 /**
- * Marks a Kubernetes object `pulumi.com/skipAwait` (cluster.waitForReady: false): the provider then does not wait
- * for it to become ready, which it never does on an API server without nodes.
+ * cluster.waitForReady: false. Marks a Kubernetes object `pulumi.com/skipAwait` (the provider does not wait for it
+ * to become ready, which it never does on an API server without nodes) and deletes it in the background (its
+ * deletion does not wait for a garbage collector that such a server does not run either).
  */
 function skipAwait(args: pulumi.ResourceTransformationArgs): pulumi.ResourceTransformationResult | undefined {
-    if (!args.type.startsWith("kubernetes:") || args.type.startsWith("pulumi:providers:") || !(args.resource instanceof pulumi.CustomResource)) return undefined;
+    if (!args.type.startsWith("kubernetes:") || !(args.resource instanceof pulumi.CustomResource)) return undefined;
     const props = args.props as { metadata?: { annotations?: Record<string, string> } };
-    return { props: { ...props, metadata: { ...props.metadata, annotations: { ...props.metadata?.annotations, "pulumi.com/skipAwait": "true" } } }, opts: args.opts };
+    const annotations = { ...props.metadata?.annotations, "pulumi.com/skipAwait": "true", "pulumi.com/deletionPropagationPolicy": "background" };
+    return { props: { ...props, metadata: { ...props.metadata, annotations } }, opts: args.opts };
 }
 
 /** Namespace of the application tiers (web, streaming, workers, scheduler). */

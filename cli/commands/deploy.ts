@@ -348,3 +348,46 @@ export function previewMarkdown(run: EngineRun, policyConfig: string | undefined
     lines.push("<details open><summary>Capacity summary</summary>", "", fence(capacity), "", "</details>", "");
     return lines.join("\n");
 }
+
+export const destroy: Command = {
+    words: ["destroy"],
+    summary: "pulumi destroy of a stack: deletes what it manages, except what is protected",
+    help: `Usage: platform destroy (--stack <name> | --stack-file <path>) [--yes] [--target <urn> [--target-dependents]] [--json] [--backend <url>] [--state-dir <dir>]
+
+Deletes the stack's resources through the real Pulumi engine, asking first (unless --yes; required without a
+terminal). Protected resources — the Ceph cluster, pools and filesystem, the database cluster, buckets, volumes,
+the namespaces holding them and the operators' CRDs — are refused by the engine, and so is everything that
+depends on them: data is never deleted by accident. To delete one on purpose, unprotect it first
+(\`pulumi state unprotect <urn>\`).
+
+${EXIT_CODES_HELP}`,
+    async run(argv) {
+        const { values } = parse(argv, {
+            stack: { type: "string" },
+            "stack-file": { type: "string" },
+            backend: { type: "string" },
+            "state-dir": { type: "string" },
+            target: { type: "string", multiple: true },
+            "target-dependents": { type: "boolean" },
+            json: { type: "boolean" },
+            yes: { type: "boolean", short: "y" },
+        });
+        if (!values.yes && !interactive()) throw new UsageError("--yes must be passed to destroy a stack without a terminal to confirm on");
+        const p = await prepare(values);
+        if (typeof p === "number") return p;
+        if (!values.yes && !(await confirm(`Destroy every unprotected resource of ${p.stack.stack}?`))) {
+            say(p, "Destroy declined: nothing was changed.");
+            return EXIT.failed;
+        }
+        const forward = p.json ? (e: Parameters<NonNullable<RunOptions["onEvent"]>>[0]) => process.stdout.write(`${JSON.stringify(e)}\n`) : undefined;
+        const run = await withProgress(`destroy ${p.stack.stack}`, undefined, (onEvent) => p.stack.destroy({ onEvent, target: values.target, targetDependents: values["target-dependents"] }), forward);
+        const deleted = run.steps.filter((s) => s.op === "delete" && s.done).length;
+        if (run.ok) {
+            say(p, `\n${p.stack.stack}: ${deleted} deleted (${run.seconds.toFixed(0)} s)`);
+            return EXIT.ok;
+        }
+        say(p, `\n${p.stack.stack}: destroy ${paint(p.colour, "red", "stopped")} after ${deleted} deleted:`);
+        say(p, formatFailure(run, p.colour).join("\n"));
+        return exitCodeOf(run);
+    },
+};

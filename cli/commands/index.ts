@@ -3,8 +3,8 @@ import type { Command } from "../command";
 import { capacityReportCommand } from "./capacity";
 import { check } from "./check";
 import { configValidate } from "./config";
-import { preview, up } from "./deploy";
+import { destroy, preview, up } from "./deploy";
 import { shardsPlan } from "./shards";
 import { tenantsRender } from "./tenants";
 
-export const COMMANDS: Command[] = [configValidate, check, capacityReportCommand, up, preview, shardsPlan, tenantsRender];
+export const COMMANDS: Command[] = [configValidate, check, capacityReportCommand, up, preview, destroy, shardsPlan, tenantsRender];

@@ -1,18 +1,21 @@
 // The main job on the real engine: `platform preview` and `platform up` of the dev stack — the program inline
 // through the Automation API, the policy pack with policies/config/dev.json — pass, write the manifests the
-// program registers under mocks, and a second `up` changes nothing. Then growth (one more Flux shard, one more
-// storage node) previews as creates and in-place updates only, and `protect` stops a destroy of the Ceph and
-// Postgres clusters. The stack is dev's own config with only its render folder moved to a scratch folder; its
-// state lives in a temp folder. What happened is read from the engine's events (`--json`).
+// program registers under mocks, and a second `up` changes nothing. The stack is dev's own config with only its
+// render folder moved to a scratch folder; its state lives in a temp folder. What happened is read from the
+// engine's events (`--json`). The manifests it renders are then applied to an empty API server as the README says.
+// Growth, protect and the replays run against a real API server (cluster.e2e.ts).
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { changes, LOCAL_PASSPHRASE, localBackend, PlatformStack, resolveEngine } from "../../cli/engine";
+import * as YAML from "yaml";
+import { MAIN_WATCH_SELECTOR } from "../../capacity/labels";
+import { changes } from "../../cli/engine";
 import { PROJECT_ROOT, stackFile } from "../../config/load";
 import { cpuCores, memoryMiB } from "../../policies/k8s";
-import { isStateful } from "../../policies/rules/safety";
 import { runStackOffline, type StackRun } from "../../stacks/offline";
 import { manifestOf, schemaErrors, type K8sObject } from "../schema/validate";
-import { configOf, eventsOf, expectExit, platform, readManifests, scratch, stepsOf, type CliRun, type Scratch } from "./helpers";
+import { kubeBinaries, startApiServer, type ApiServer } from "./apiServer";
+import { APPLY_SCRIPT, configOf, eventsOf, expectExit, platform, readManifests, scratch, SSA, stepsOf, type CliRun, type Scratch } from "./helpers";
 
 let s: Scratch;
 let file: string;
@@ -130,40 +133,57 @@ describe("up", () => {
         expectExit(drift, 4);
     });
 
-    it("one more Flux shard and one more storage node preview as creates and in-place updates, nothing stateful replaced or deleted", async () => {
-        const storage = devConfig["media-platform:storage"];
-        const last = storage.nodes[storage.nodes.length - 1];
-        const grown = {
-            ...devConfig,
-            "media-platform:flux": { ...devConfig["media-platform:flux"], shards: devConfig["media-platform:flux"].shards + 1 },
-            "media-platform:storage": { ...storage, nodes: [...storage.nodes, { ...last, name: "dev-storage-4" }] },
-        };
-        const run = await platform(["preview", "--stack-file", s.stackFile("dev", grown), "--state-dir", state, "--json"]);
-        expectExit(run, 0);
-        const steps = stepsOf(run).steps.filter(changes);
-        expect(steps.filter((st) => st.op !== "create" && st.op !== "update").map((st) => `${st.op} ${st.urn}`)).toEqual([]);
-        expect(steps.filter((st) => st.resource && isStateful(st.resource) && st.op !== "update").map((st) => st.urn)).toEqual([]);
-        // The new shard's controllers and the new node are created; the Ceph cluster takes the node in place.
-        expect(steps.filter((st) => st.op === "create" && st.type === "kubernetes:apps/v1:Deployment").map((st) => st.name).sort()).toEqual(
-            ["helm", "kustomize", "source"].map((c) => `flux-shard-4-${c}-controller`),
-        );
-        expect(steps.some((st) => st.op === "update" && st.type === "kubernetes:ceph.rook.io/v1:CephCluster")).toBe(true);
-    });
+    describe("on an empty API server", () => {
+        let server: ApiServer;
+        let bin: string;
+        beforeAll(async () => {
+            bin = kubeBinaries();
+            server = await startApiServer(bin);
+            process.stderr.write(`API server ready in ${server.readySeconds.toFixed(1)} s\n`);
+        });
+        afterAll(() => server?.stop());
 
-    it("protect stops a destroy of the Ceph cluster and the Postgres cluster", async () => {
-        const engine = await resolveEngine({ quiet: true });
-        const stack = await PlatformStack.open({ stackFile: file, engine, backendUrl: localBackend(state), passphrase: LOCAL_PASSPHRASE, workDir: state });
-        const destroy = await stack.destroy();
-        expect(destroy.ok).toBe(false);
-        // The engine refuses each protected resource it reaches (the pools and filesystem before the cluster that holds them).
-        expect(destroy.errors.join("\n")).toMatch(/postgresql\.cnpg\.io\/v1:Cluster::postgres-cluster" cannot be deleted\s+because it is protected/);
-        expect(destroy.errors.join("\n")).toMatch(/ceph\.rook\.io\/v1:CephBlockPool::storage-block-pool" cannot be deleted\s+because it is protected/);
-        const left = await stack.resourceUrns();
-        for (const type of ["kubernetes:ceph.rook.io/v1:CephCluster", "kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:ceph.rook.io/v1:CephBlockPool"]) {
-            expect(left.filter((u) => u.includes(`$${type}::`))).toHaveLength(1);
-        }
-        expect(destroy.steps.filter((st) => st.op === "delete" && st.done && st.resource?.protect)).toEqual([]);
-        const outputs = await stack.outputs();
-        expect(outputs.renderDirectory).toBe(renderDir);
+        it("apply as the README says: CRDs, namespaces, then the rest, with 0 refused", () => {
+            const r = spawnSync(APPLY_SCRIPT, [renderDir], { encoding: "utf8", env: { ...process.env, KUBECTL: path.join(bin, "kubectl"), KUBECONFIG: server.kubeconfig } });
+            expect({ code: r.status, refused: `${r.stdout}${r.stderr}`.split("\n").filter((l) => /error|refused|invalid|denied|not found/i.test(l)) }).toEqual({ code: 0, refused: [] });
+            const applied = `${r.stdout}`.split("\n").filter((l) => / serverside-applied$/.test(l));
+            const files = fs.readdirSync(renderDir, { recursive: true }).filter((f) => String(f).endsWith(".yaml"));
+            // Every object of every file, once (namespaces twice: first alone, then with the rest).
+            expect(applied.length).toBeGreaterThanOrEqual(files.length);
+            expect(server.kubectl(["get", "cephclusters.ceph.rook.io", "-n", "rook-ceph", "-o", "name"]).out.trim()).toBe("cephcluster.ceph.rook.io/rook-ceph");
+            expect(server.kubectl(["get", "clusters.postgresql.cnpg.io", "-n", "media-app", "-o", "name"]).out.trim()).toBe("cluster.postgresql.cnpg.io/postgres");
+        });
+
+        it("Flux's main controllers keep their shard selector when Flux reconciles everything it owns", () => {
+            const selector = () =>
+                ["source", "kustomize", "helm"].map((c) => {
+                    const d = JSON.parse(server.kubectl(["get", "deployment", `${c}-controller`, "-n", "flux-system", "-o", "json"]).out);
+                    return d.spec.template.spec.containers[0].args.find((a: string) => a.startsWith("--watch-label-selector="));
+                });
+            expect(selector()).toEqual(Array(3).fill(`--watch-label-selector=${MAIN_WATCH_SELECTOR}`));
+            // What Flux reconciles here: the shards' root Kustomizations apply the shard folders of the tenant tree,
+            // and those the tenants' folders. Replay that apply as kustomize-controller, forcing every conflict.
+            const tree = path.join(PROJECT_ROOT, "gitops", "dev");
+            const kustomizationFiles = fs.readdirSync(path.join(tree, "shards")).map((d) => path.join(tree, "shards", d, "tenants.yaml"));
+            const tenantFiles = fs.readdirSync(path.join(tree, "tenants")).map((d) => path.join(tree, "tenants", d, "tenant.yaml"));
+            const owned = [...kustomizationFiles, ...tenantFiles].flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(f, "utf8")).map((d) => d.toJS()));
+            // None of it is Flux itself: no Flux controller is in any inventory, so no reconcile re-applies one.
+            expect(owned.filter((o) => o.kind === "Deployment" && o.metadata?.namespace === "flux-system")).toEqual([]);
+            const r = server.kubectl([...SSA, "--field-manager=kustomize-controller", "--force-conflicts", "-f", "-"], owned.map((o) => YAML.stringify(o)).join("---\n"));
+            expect(r.code).toBe(0);
+            expect(selector()).toEqual(Array(3).fill(`--watch-label-selector=${MAIN_WATCH_SELECTOR}`));
+            // Why the stack owns Flux: a bootstrapped Flux re-applying its own controller (no selector) takes the whole
+            // args list back from a selector patched in by someone else.
+            const d = JSON.parse(server.kubectl(["get", "deployment", "kustomize-controller", "-n", "flux-system", "-o", "json"]).out);
+            const upstream = {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: "kustomize-controller", namespace: "flux-system" },
+                spec: { template: { spec: { containers: [{ name: "manager", args: d.spec.template.spec.containers[0].args.filter((a: string) => !a.startsWith("--watch-label-selector=")) }] } } },
+            };
+            expect(server.kubectl([...SSA, "--field-manager=flux-bootstrap", "--force-conflicts", "-f", "-"], JSON.stringify(upstream)).code).toBe(0);
+            expect(selector()[1]).toBeUndefined();
+        });
+
     });
 });

@@ -52,6 +52,12 @@ export function stepsOf(run: CliRun): EngineRun {
     return log.result("preview", "", run.code === 0, 0);
 }
 
+/** The README's apply of a rendered folder. */
+export const APPLY_SCRIPT = path.join(PROJECT_ROOT, "scripts", "cluster", "apply-rendered.sh");
+
+/** The kubectl arguments the README's apply uses, for one-off applies in the tests. */
+export const SSA = ["apply", "--server-side", "--validate=strict"];
+
 /** Fails with the run's last lines when it did not exit with `code`. */
 export function expectExit(run: CliRun, code: number): void {
     if (run.code !== code) throw new Error(`expected exit ${code}, got ${run.code}; output ends:\n${run.out.split("\n").slice(-60).join("\n")}`);

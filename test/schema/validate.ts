@@ -153,6 +153,18 @@ export function schemaErrors(obj: K8sObject): string[] {
 
 /** A Pulumi Kubernetes resource's inputs as the manifest the provider would send. */
 export function manifestOf(inputs: Record<string, any>): K8sObject {
-    const { apiVersion, kind, metadata, ...rest } = inputs;
+    const { apiVersion, kind, metadata, ...rest } = unwrapSecrets(inputs);
     return { apiVersion, kind, metadata, ...rest } as K8sObject;
+}
+
+/** Pulumi's secret marker in serialized property values: { [SECRET_SIG]: SECRET_VALUE_SIG, value }. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** The values inside Pulumi's secret markers, as the object reaches the cluster. */
+function unwrapSecrets(v: any): any {
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v === null || typeof v !== "object") return v;
+    if (v[SECRET_SIG] === SECRET_VALUE_SIG) return unwrapSecrets(v.value);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
 }
