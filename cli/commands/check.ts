@@ -157,7 +157,8 @@ policy pack in policies/ as its own process and sends it every registered resour
 protocol, as \`pulumi preview --policy-pack policies --policy-pack-config <file>\` does. Prints the violations
 grouped by rule with the resources they name, then the capacity summary (each budget: used / limit / %).
 
-Exit 0 when no mandatory rule is violated, 1 when one is, 2 on a config error (stack or policy config).
+Exit 0 when no mandatory rule is violated, 3 when one is (as \`platform preview\`), 2 on a config error (stack
+or policy config), 1 on any other failure.
 
 Options:
   --stack <name>          a shipped stack: dev, prod, homelab (stacks/Pulumi.<name>.yaml)
@@ -182,6 +183,6 @@ Options:
         });
         if (values.json) console.log(JSON.stringify(result, null, 2));
         else console.log(formatCheck(result));
-        return result.mandatory > 0 ? EXIT.failed : EXIT.ok;
+        return result.mandatory > 0 ? EXIT.policy : EXIT.ok;
     },
 };

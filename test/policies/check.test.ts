@@ -12,6 +12,7 @@ import { policyResources } from "../../policies/resources";
 import { RULES } from "../../policies/rules";
 import { stackFile } from "../../config/load";
 import { REPLAY_DIR, REPLAYS, replayFile } from "../replays/outages";
+import { expectGolden } from "./golden";
 
 
 const OUTAGES = REPLAYS.map((r): [string, string, string[]] => [r.outage, path.basename(replayFile(r.name)), r.rules]);
@@ -53,6 +54,8 @@ describe.each(OUTAGES)("outage %s", (_outage, file, rules) => {
         expect(result.mandatory).toBeGreaterThan(0);
     });
 
+    it("prints exactly its golden text and JSON", () => expectGolden(path.basename(file, ".yaml").replace(/^Pulumi\./, ""), result));
+
     it("is rejected by the same rules run in-process on its registered resources", () => {
         const resources = policyResources(result.run!.resources);
         for (const name of rules) {
@@ -72,9 +75,9 @@ describe("the check command", () => {
         expect(out).toMatch(/^FAILED: \d+ mandatory violations?/m);
     });
 
-    it("exits 1 on a mandatory violation, with --json for machines", async () => {
+    it("exits 3 on a mandatory violation, with --json for machines", async () => {
         const { code, out } = await cli(["check", "--stack-file", replayFile("prune-tenant-data"), "--json"]);
-        expect(code).toBe(1);
+        expect(code).toBe(3);
         const json = JSON.parse(out);
         expect(json).toMatchObject({ stack: "prune-tenant-data", environment: "dev", policyPack: { name: "media-platform" } });
         expect(json.violations).toContainEqual(expect.objectContaining({ policy: "tenant-data-never-pruned", enforcementLevel: "mandatory", resource: { name: "flux-shard-1-root", type: "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization" } }));

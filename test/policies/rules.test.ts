@@ -17,6 +17,7 @@ import * as media from "../../policies/rules/media";
 import * as safety from "../../policies/rules/safety";
 import * as storage from "../../policies/rules/storage";
 import * as workloads from "../../policies/rules/workloads";
+import { expectGolden } from "./golden";
 import { deployment, k8s, named, withProbes } from "./helpers";
 
 type Resources = PolicyResource[];
@@ -38,6 +39,8 @@ beforeAll(async () => {
 });
 
 describe("the shipped stacks pass the policy pack", () => {
+    it.each(SHIPPED)("%s: the check prints exactly its golden text and JSON", (s) => expectGolden(s, checks[s]));
+
     it.each(SHIPPED)("%s through check: no mandatory violation, and a capacity summary of every family", (s) => {
         const r = checks[s];
         expect(r.violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
