@@ -23,7 +23,7 @@ import { durationSeconds } from "../config/fields";
 import { loadStackFile, readStackFileConfig, stackFile } from "../config/load";
 import { EngineUnavailable, formatEngineUnavailable, LOCAL_PASSPHRASE, PlatformStack, resolveEngine, type Engine, type RunOptions } from "../cli/engine";
 import { ensurePolicyPackBuilt } from "../cli/packBuild";
-import { policyConfigFileFor } from "../policies/policyConfig";
+import { policyConfigFileFor } from "../cli/policyConfig";
 import { formatLock } from "../tenants/lock";
 import { formatRegistry, generateTenants } from "../tenants/names";
 import { planTenants } from "../tenants/plan";

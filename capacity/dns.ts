@@ -1,7 +1,7 @@
 // CoreDNS replicas as cluster-proportional-autoscaler's linear mode computes them (design.md outage 4:
 // kube-dns needed horizontal autoscaling). Mirrors pkg/autoscaler/controller/linearcontroller of
 // kubernetes-sigs/cluster-proportional-autoscaler v1.10.3, so a stack can predict what it will do.
-import type { Budget } from "./budget";
+import type { Budget } from "../contract/budget";
 
 /** The `linear` parameters the autoscaler reads from its ConfigMap (JSON under key "linear"). */
 export interface LinearParams {

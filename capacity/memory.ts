@@ -1,6 +1,6 @@
 // Memory on the nodes the app tiers land on (design.md outage 3: Redis and 160 Sidekiq threads ran out of
 // RAM on one host), the role a tier is placed on, and the memory settings derived from a pod's limit.
-import type { Budget } from "./budget";
+import type { Budget } from "../contract/budget";
 import type { Arch } from "./instances";
 
 /** Nodes of one kind: `count` nodes of one role and arch with the same memory. */

@@ -19,6 +19,7 @@
 // resuming one must not push its shard past the window. A tenant's cost is therefore a fixed number of
 // seconds of its shard's wall-clock time, and a shard's rollout is the sum over its tenants.
 // Everything here is pure arithmetic on plain numbers, shared by the stack, the CLI and the policy pack.
+import { MAX_SHARDS } from "../contract/gitops";
 
 /** flux-benchmark RESULTS.md (Flux v2.6): the rates and the conditions they were measured under. */
 export const FLUX_BENCHMARK = {
@@ -183,7 +184,7 @@ export function balancedMakespan(weights: readonly number[], shards: number): nu
  * The smallest shard count whose balanced plan fits the window, or undefined when even `maxShards`
  * does not (a single tenant longer than the window never fits).
  */
-export function smallestShardCount(weights: readonly number[], windowSeconds: number, maxShards = 256): number | undefined {
+export function smallestShardCount(weights: readonly number[], windowSeconds: number, maxShards = MAX_SHARDS): number | undefined {
     positive({ windowSeconds });
     const total = weights.reduce((a, w) => a + w, 0);
     if (weights.some((w) => w > windowSeconds)) return undefined;

@@ -18,7 +18,7 @@
 // so the Flux pool should keep min = desired); the nodes' CPU is summed, not bin-packed; DaemonSets and the
 // bootstrapped main Flux controllers are not counted (the stack registers no DaemonSet and only patches the
 // main controllers' args; the memory budget skips them too).
-import type { Budget } from "./budget";
+import type { Budget } from "../contract/budget";
 import { roleAdmits, tieredReservation, type NodeGroup, type PodGroup } from "./memory";
 
 /**

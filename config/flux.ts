@@ -1,6 +1,7 @@
 // Flux GitOps split into shards, each with its own source-, kustomize- and helm-controller.
 import { z } from "zod";
 import { BENCHMARK_RATES } from "../capacity/rollout";
+import { DEFAULT_FLUX_NAMESPACE, MAX_SHARDS } from "../contract/gitops";
 import { bool, dnsLabel, expecting, fraction, int, num, str, url } from "./fields";
 
 /**
@@ -40,9 +41,9 @@ export const fluxSchema = z.strictObject({
     /** Flux distribution version; every controller image tag follows from it. Default v2.9.4. */
     version: expecting(z.enum(VERSIONS), `a Flux version this platform knows: ${VERSIONS.join(", ")}`).default("v2.9.4"),
     /** Namespace Flux was bootstrapped into. Default flux-system. */
-    namespace: dnsLabel().default("flux-system"),
+    namespace: dnsLabel().default(DEFAULT_FLUX_NAMESPACE),
     /** Number of shards. */
-    shards: int({ min: 1, max: 256 }),
+    shards: int({ min: 1, max: MAX_SHARDS }),
     /** Per-shard controllers (defaults: Flux vertical-scaling docs and flux-benchmark). */
     controllers: z
         .strictObject({

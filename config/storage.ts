@@ -1,6 +1,7 @@
 // Ceph on dedicated storage nodes (Rook): the nodes, their devices, the daemons and the expected load.
 import { z } from "zod";
 import { findInstanceType, gbToGiB } from "../capacity/instances";
+import { DEFAULT_OSD_MEMORY_TARGET_GIB } from "../capacity/storage";
 import type { ConfigProblem } from "./errors";
 import { arch, bool, dnsLabel, dnsName, expecting, fraction, int, listOf, num, oneOf, str } from "./fields";
 import { instanceTypeName } from "./nodePools";
@@ -72,7 +73,7 @@ export const storageSchema = z.strictObject({
     /** Managers. Default 2 (Rook default). */
     mgrCount: int({ min: 1, max: 2 }).default(2),
     /** osd_memory_target per OSD in GiB. Default 4 (Ceph default). */
-    osdMemoryTargetGiB: num({ min: 2 }).default(4),
+    osdMemoryTargetGiB: num({ min: 2 }).default(DEFAULT_OSD_MEMORY_TARGET_GIB),
     /** CephFilesystem for tenant config data. */
     filesystem: z
         .strictObject({

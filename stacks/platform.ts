@@ -7,7 +7,7 @@ import { createNodePools } from "../components/compute/nodePool";
 import { CephStorage } from "../components/storage/cephStorage";
 import type { MediaAppInterface } from "../components/media/appInterface";
 import { MediaStorage } from "../components/media/mediaStorage";
-import { clusterSizeOf, tierRolesOf } from "../capacity/app";
+import { tierRolesOf } from "../config/model";
 import { placementRole } from "../capacity/memory";
 import { Postgres } from "../components/data/postgres";
 import { RedisTiers } from "../components/data/redis";
@@ -118,7 +118,7 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         provider: cluster.provider,
         dependsOn: [appNamespace, ...app.priorityClasses],
     });
-    new DnsAutoscaler("dns-autoscaler", { dns: config.edge.dns, clusterSize: clusterSizeOf(config), provider: cluster.provider });
+    new DnsAutoscaler("dns-autoscaler", { dns: config.edge.dns, provider: cluster.provider });
 
     // Flux shards for the tenant tree, annotated with each shard's predicted rollout.
     new FluxShards(

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as jsyaml from "js-yaml";
 import { ConfigError, type ConfigProblem } from "../config/errors";
+import { shardIndex, shardName } from "../contract/gitops";
 import { yamlScalar } from "./yaml";
 
 export interface ShardLock {
@@ -14,16 +15,6 @@ export interface ShardLock {
     tenants: Map<string, number>;
 }
 
-/** Name of shard `index` (0-based): shard-1, shard-2, … */
-export function shardName(index: number): string {
-    return `shard-${index + 1}`;
-}
-
-/** Index of a shard name, or undefined when it is not one. */
-export function shardIndex(name: string): number | undefined {
-    const m = /^shard-([1-9][0-9]*)$/.exec(name);
-    return m ? Number(m[1]) - 1 : undefined;
-}
 
 /** The conventional lock file beside a registry: tenants/registries/dev.yaml → tenants/registries/dev.lock.yaml. */
 export function defaultLockPath(registry: string): string {

@@ -16,7 +16,8 @@ import {
 import { durationSeconds } from "../config/fields";
 import type { PlatformConfig } from "../config/schema";
 import { defaultPlanOf } from "../config/tenants";
-import { defaultLockPath, readLock, shardName, type ShardLock } from "./lock";
+import { shardName } from "../contract/gitops";
+import { defaultLockPath, readLock, type ShardLock } from "./lock";
 import { readRegistry, type Registry, type Tenant } from "./registry";
 import { imbalance, planShards, type PlanOptions, type ShardPlan } from "./shards";
 
@@ -40,7 +41,7 @@ export interface TenantShardPlan extends ShardPlan {
     /** The A–Z first-letter scheme on the same tenants, for comparison. */
     firstLetter: FirstLetterScheme;
     windowSeconds: number;
-    /** Smallest shard count whose balanced plan fits the window (undefined: none up to 256). */
+    /** Smallest shard count whose balanced plan fits the window (undefined: none up to MAX_SHARDS). */
     recommendedShards: number | undefined;
 }
 

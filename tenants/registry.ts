@@ -10,6 +10,7 @@ import * as YAML from "yaml";
 import { z } from "zod";
 import { ConfigError, errorMap, problemsFromIssues, renderPath, renderValue, type ConfigProblem } from "../config/errors";
 import { expecting, oneOf } from "../config/fields";
+import { DEFAULT_FLUX_NAMESPACE } from "../contract/gitops";
 
 /** Longest tenant name: it names the namespace and the Helm release (Helm allows 53), and prefixes app objects. */
 export const TENANT_NAME_MAX = 40;
@@ -22,7 +23,7 @@ export const RESERVED_NAMES: readonly string[] = [
     "kube-system",
     "kube-public",
     "kube-node-lease",
-    "flux-system",
+    DEFAULT_FLUX_NAMESPACE,
     "media-app",
     "rook-ceph",
     "cnpg-system",

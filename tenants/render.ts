@@ -15,9 +15,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { planLimits, type Plan, type PlanLimits } from "../capacity/tenantQuota";
-import { PLAN_LABEL, PRUNE_ANNOTATION, PRUNE_DISABLED, SHARD_LABEL, TENANT_LABEL } from "../capacity/labels";
+import { PLAN_LABEL, PRUNE_ANNOTATION, PRUNE_DISABLED, SHARD_LABEL, TENANT_LABEL } from "../contract/labels";
 import type { PlatformConfig } from "../config/schema";
-import { shardName } from "./lock";
 import {
     DATA_VOLUME,
     repositoryPath,
@@ -27,17 +26,13 @@ import {
     TENANT_FILE,
     tenantDirectory,
     tenantFluxName,
-} from "./layout";
+    PLATFORM_RECONCILER,
+    shardName,
+    type Manifest,
+} from "../contract/gitops";
 import type { Tenant } from "./registry";
 import { toYaml, toYamlDocuments } from "./yaml";
 
-/** A Kubernetes object as written to the tree. */
-export interface Manifest {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-    [field: string]: unknown;
-}
 
 /** Everything the renderer needs from a stack's config. */
 export interface RenderSettings {
@@ -67,8 +62,6 @@ export function renderSettings(config: Pick<PlatformConfig, "flux" | "tenants">)
     };
 }
 
-/** Flux's reconciler identity for platform-owned objects under the multi-tenancy lockdown (Flux docs). */
-export const PLATFORM_RECONCILER = "kustomize-controller";
 /** ClusterRole a tenant's apps get in its namespace: workloads and their config, no RBAC or quota changes. */
 export const TENANT_ROLE = "edit";
 /** Kustomization timeout for a tenant's handful of objects (apply only; health is the HelmRelease's). */

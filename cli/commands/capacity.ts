@@ -1,11 +1,11 @@
 // `capacity report`: the capacity summary of a stack — each budget used / limit / % with a bar — computed
 // from the resources its program registers under mocks, with the thresholds of its policy config.
 import * as path from "node:path";
-import { formatSummary, stackBudgets, type Summary } from "../../capacity/summary";
-import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../../policies/policyConfig";
+import { formatSummary, stackBudgets, type Summary } from "../../policies/summary";
+import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../policyConfig";
 import type { PolicyResource } from "../../policies/framework";
-import { policyResources } from "../../policies/resources";
-import { rulesAsPolicyInfo } from "../../policies/rules";
+import { policyResources } from "../../stacks/resources";
+import { rulesAsPolicyInfo } from "../policyConfig";
 import { runStackOffline } from "../../stacks/offline";
 import { EXIT, parse, type Command } from "../command";
 import { stackFileArg } from "./config";

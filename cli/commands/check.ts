@@ -5,11 +5,11 @@ import * as path from "node:path";
 import { readStackFileConfig, stackNameOf } from "../../config/load";
 import { PROJECT } from "../../config/schema";
 import { runStackOffline, type StackRun } from "../../stacks/offline";
-import { formatSummary, stackBudgets, type Summary } from "../../capacity/summary";
-import { PolicyPackProcess, type Diagnostic, type PackRunner } from "../../policies/analyzer";
-import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, type PackConfig } from "../../policies/policyConfig";
-import { policyResources } from "../../policies/resources";
-import { rulesAsPolicyInfo } from "../../policies/rules";
+import { formatSummary, stackBudgets, type Summary } from "../../policies/summary";
+import { PolicyPackProcess, type Diagnostic, type PackRunner } from "../analyzer";
+import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, type PackConfig } from "../policyConfig";
+import { policyResources } from "../../stacks/resources";
+import { rulesAsPolicyInfo } from "../policyConfig";
 import { EXIT, parse, UsageError, type Command } from "../command";
 import { stackFileArg } from "./config";
 

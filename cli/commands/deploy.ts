@@ -4,9 +4,9 @@
 // anything, progress on stderr, the engine's events as JSON lines with --json.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatSummary, type Summary } from "../../capacity/summary";
+import { formatSummary, type Summary } from "../../policies/summary";
 import { loadStackFile, stackNameOf } from "../../config/load";
-import { policyConfigFileFor } from "../../policies/policyConfig";
+import { policyConfigFileFor } from "../policyConfig";
 import {
     changes,
     EngineUnavailable,

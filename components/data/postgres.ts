@@ -3,8 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DataConfig } from "../../config/data";
 import { pgbouncerParameters } from "../../capacity/connections";
-import { USER_DATABASE_PAIRS_ANNOTATION } from "../../capacity/labels";
+import { USER_DATABASE_PAIRS_ANNOTATION } from "../../contract/labels";
 import { postgresSharedBuffersMiB } from "../../capacity/memory";
+import { DEFAULT_FLUX_NAMESPACE } from "../../contract/gitops";
 import { installCrds } from "../crds";
 import { placement, tierLabels, awayFromTiers } from "../workloads/scheduling";
 
@@ -132,7 +133,7 @@ function createPostgres(name: string, args: PostgresArgs, parent: pulumi.Compone
     const pg = args.data.postgres;
     const pooler = args.data.pooler;
 
-    const fluxNamespace = args.fluxNamespace ?? "flux-system";
+    const fluxNamespace = args.fluxNamespace ?? DEFAULT_FLUX_NAMESPACE;
     const crds = installCrds(name, "cnpg", parent, args.provider);
     const repository = new k8s.apiextensions.CustomResource(`${name}-operator-repository`, cnpgRepositoryManifest(fluxNamespace), { ...opts, dependsOn: args.flux ?? [] });
     new k8s.apiextensions.CustomResource(`${name}-operator`, cnpgOperatorManifest(pg.operatorChartVersion, fluxNamespace), {

@@ -19,12 +19,10 @@ import {
     SHARD_LABEL,
     SHARD_ROLLOUT_SECONDS_ANNOTATION,
     SHARD_TENANTS_ANNOTATION,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import { measuredRates, rolloutModelOf, shardRolloutSeconds, type ShardLoad } from "../../capacity/rollout";
 import { fluxControllerImage, type FluxConfig } from "../../config/flux";
-import { repositoryPath, shardChartRepositoryName, shardDirectory, shardTreeName } from "../../tenants/layout";
-import { shardName } from "../../tenants/lock";
-import { PLATFORM_RECONCILER, type Manifest } from "../../tenants/render";
+import { PLATFORM_RECONCILER, repositoryPath, shardChartRepositoryName, shardDirectory, shardName, shardTreeName, type Manifest } from "../../contract/gitops";
 import { placement } from "../workloads/scheduling";
 
 export type FluxController = "source" | "kustomize" | "helm";

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MediaConfig } from "../../config/media";
 import { mediaAppInterface, s3Host, type MediaAppInterface } from "./appInterface";
-import { CLOUDFLARE_RANGES } from "./cloudflareRanges";
+import { CLOUDFLARE_RANGES } from "../../formats/cloudflareRanges";
 import { createCloudflareCdn } from "./cloudflareCdn";
 import { createRgwMedia } from "./rgwBucket";
 import { createS3Media } from "./s3Bucket";

@@ -12,19 +12,8 @@
 // and a replaced EC2 node comes back under the same name (and CRUSH host).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    cephDeviceClass,
-    encodeStorageNodes,
-    MGR_MEMORY_GIB,
-    MON_MEMORY_GIB,
-    osdMemoryLimitGiB,
-    recoveryThrottles,
-    RGW_MEMORY_GIB,
-    storageModel,
-    storageModelInput,
-    throttlesCephConfig,
-    type StorageModel,
-} from "../../capacity/storage";
+import { encodeStorageNodes, MGR_MEMORY_GIB, MON_MEMORY_GIB, osdMemoryLimitGiB, RGW_MEMORY_GIB, storageModel, throttlesCephConfig, type StorageModel } from "../../capacity/storage";
+import { cephDeviceClass, recoveryThrottles, storageModelInput } from "../../config/model";
 import {
     DEDICATED_TAINT_KEY,
     ROLE_LABEL,
@@ -37,9 +26,10 @@ import {
     STORAGE_NODES_ANNOTATION,
     STORAGE_RECOVERY_MBPS_ANNOTATION,
     STORAGE_WRITE_FRACTION_ANNOTATION,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import type { StorageConfig, StorageNodeConfig } from "../../config/storage";
 import { roleToleration } from "../compute/nodePool";
+import { DEFAULT_FLUX_NAMESPACE } from "../../contract/gitops";
 import { installCrds } from "../crds";
 
 /** Namespace of the Rook operator and the Ceph cluster (Rook's default; the CSI driver and bucket provisioner names derive from it). */
@@ -50,8 +40,6 @@ export const CEPH_CLUSTER_NAME = "rook-ceph";
 export const ROOK_CHART_REPOSITORY = "https://charts.rook.io/release";
 /** Port of the RGW service media apps reach (components/media assumes 80, as Rook's example object store). */
 export const RGW_PORT = 80;
-/** Flux's bootstrap namespace, where the platform's own HelmRepository and HelmRelease live. */
-export const DEFAULT_FLUX_NAMESPACE = "flux-system";
 /** On EC2 the instance-store disks, by their udev by-id links (NVMe kernel names are not stable across boots on Nitro). */
 export const EC2_INSTANCE_STORE_PATH_FILTER = "^/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_";
 

@@ -1,7 +1,7 @@
 // Data (outage 3: 25 → 160 Sidekiq threads exhausted PgBouncer, then RAM; Redis shared a host with the workers):
 // the stack-wide connection budget, prepared statements off behind transaction pooling, and Redis tiers with
 // memory limits, the right eviction policy and no co-location with workers.
-import { TIER_LABEL, USER_DATABASE_PAIRS_ANNOTATION } from "../../capacity/labels";
+import { TIER_LABEL, USER_DATABASE_PAIRS_ANNOTATION } from "../../contract/labels";
 import {
     connectionBudgets,
     pgbouncerSizing,
@@ -13,7 +13,7 @@ import {
 } from "../../capacity/connections";
 import { REDIS_RSS_PER_MAXMEMORY, redisPeakResidentBytes } from "../../capacity/memory";
 import { parseSidekiqArgs } from "../../capacity/queues";
-import { parseRedisConf } from "../../components/data/redisConf";
+import { parseRedisConf } from "../../formats/redisConf";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
 import { argvOf, containersOf, envValue, kindOf, memoryMiB, metaName, mountedConfigFile, namespaceOf, numericAnnotation, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads, type Container } from "../k8s";
 

@@ -1,10 +1,11 @@
 // The edge (outage 4): nginx holds the expected peak (each proxied client takes two worker connections) with
 // open files to match, and cluster DNS scales with the cluster through cluster-proportional-autoscaler.
-import { CLUSTER_CORES_ANNOTATION, CLUSTER_NODES_ANNOTATION, PEAK_CLIENTS_ANNOTATION } from "../../capacity/labels";
+import { PEAK_CLIENTS_ANNOTATION } from "../../contract/labels";
 import { dnsBudgets, LINEAR_KEY, parseLinearParams, type LinearParams } from "../../capacity/dns";
 import { parseNginxSizing, proxyBudgets, type NginxSizing } from "../../capacity/proxy";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
 import { argvOf, containersOf, flagValue, kindOf, metaName, mountedConfigFile, namespaceOf, numericAnnotation, ofKind, replicasOf, workloads } from "../k8s";
+import { nodeGroupsOf } from "./workloads";
 
 /** nginx's compiled-in config path (Debian and the official image). */
 export const NGINX_DEFAULT_CONF = "/etc/nginx/nginx.conf";
@@ -168,13 +169,10 @@ export const dnsAutoscaler = rule<{ targets: string[] }>({
         }
     },
     budgets(resources) {
-        return dnsAutoscalers(resources).flatMap((a): RuleBudget[] => {
-            if (!a.params || !a.configMap) return [];
-            const nodes = numericAnnotation(a.configMap, CLUSTER_NODES_ANNOTATION);
-            const cores = numericAnnotation(a.configMap, CLUSTER_CORES_ANNOTATION);
-            if (nodes === undefined || cores === undefined || Number.isNaN(nodes) || Number.isNaN(cores)) return [];
-            return dnsBudgets({ nodes, cores }, a.params).map((b) => ({ ...b, urn: a.configMap!.urn }));
-        });
+        // The cluster's size from the nodes the stack registers: what the autoscaler will count.
+        const nodes = nodeGroupsOf(resources);
+        const size = { nodes: nodes.reduce((a, n) => a + n.count, 0), cores: nodes.reduce((a, n) => a + n.count * n.cpu, 0) };
+        return dnsAutoscalers(resources).flatMap((a): RuleBudget[] => (!a.params || !a.configMap ? [] : dnsBudgets(size, a.params).map((b) => ({ ...b, urn: a.configMap!.urn }))));
     },
 });
 

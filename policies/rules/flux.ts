@@ -13,7 +13,7 @@ import {
     SHARD_LABEL,
     SHARD_TENANTS_ANNOTATION,
     TENANT_LABEL,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import { formatSeconds, shardRolloutFromFields, type ControllerSizing, type MeasuredRate } from "../../capacity/rollout";
 import { rolloutCpuBudget, type RolloutCpuBudget } from "../../capacity/rolloutCpu";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";

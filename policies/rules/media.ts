@@ -1,8 +1,8 @@
 // Media buckets: not readable beyond the CDN restriction, encrypted, versioned, with lifecycle. The analysis of
 // the registered S3 resources and bucket policies is the media component's own (components/media/bucketChecks),
 // so the component's tests and these rules judge a bucket the same way; each aspect of its findings is a rule.
-import { CLOUDFLARE_RANGES } from "../../components/media/cloudflareRanges";
-import { mediaBucketFindings, OBJECT_BUCKET_CLAIM_TYPE, S3_TYPES, type BucketAspect } from "../../components/media/bucketChecks";
+import { CLOUDFLARE_RANGES } from "../../formats/cloudflareRanges";
+import { mediaBucketFindings, OBJECT_BUCKET_CLAIM_TYPE, S3_TYPES, type BucketAspect } from "../../formats/bucketChecks";
 import { isUnknown, rule, type PolicyResource, type Rule } from "../framework";
 
 /** The bucket resource a finding is about, for reporting against its URN. */

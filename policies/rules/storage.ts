@@ -9,8 +9,8 @@ import {
     STORAGE_NODES_ANNOTATION,
     STORAGE_RECOVERY_MBPS_ANNOTATION,
     STORAGE_WRITE_FRACTION_ANNOTATION,
-} from "../../capacity/labels";
-import { CEPH_LINK_EFFICIENCY, decodeStorageNodes, MIN_STORAGE_BASELINE_GBPS, storageBudgets, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
+} from "../../contract/labels";
+import { CEPH_LINK_EFFICIENCY, decodeStorageNodes, DEFAULT_OSD_MEMORY_TARGET_GIB, MIN_STORAGE_BASELINE_GBPS, storageBudgets, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type ConfigSchema, type PolicyResource, type RuleBudget } from "../framework";
 import { annotation, memoryMiB, metaName, namespaceOf, ofKind } from "../k8s";
 
@@ -81,7 +81,7 @@ export function storageInputOf(cluster: PolicyResource, resources: PolicyResourc
     const rgwInstances = inCluster("CephObjectStore").reduce((a, o) => a + Number(known(at(o.props, "spec.gateway.instances"), `gateway.instances of ${o.name}`) ?? 1), 0);
     const target = known(at(cluster.props, "spec.cephConfig.osd.osd_memory_target"), "osd_memory_target");
     // Ceph's default osd_memory_target is 4 GiB (Ceph hardware recommendations, Memory).
-    const osdMemoryTargetGiB = target !== undefined ? Number(target) / 2 ** 30 : 4;
+    const osdMemoryTargetGiB = target !== undefined ? Number(target) / 2 ** 30 : DEFAULT_OSD_MEMORY_TARGET_GIB;
     const pools = cephPools(resources.filter((r) => namespaceOf(r) === ns));
     // Ceph applies the SSD or HDD recovery settings by the device; a spinning disk anywhere makes it hdd.
     const nodeSpecs = (known(at(cluster.props, "spec.storage.nodes"), "storage.nodes") ?? []) as any[];

@@ -12,7 +12,7 @@ import {
     ROLE_LABEL,
     TIER_LABEL,
     UTILISATION_CEILING_ANNOTATION,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import { findInstanceType, type Arch } from "../../capacity/instances";
 import { memoryBudgets, type NodeGroup, type PodGroup } from "../../capacity/memory";
 import { parseSidekiqArgs, queueBudgets, SCHEDULER_QUEUE, schedulerProblems, schedulerProcesses, type QueueLoad, type QueueServer } from "../../capacity/queues";

@@ -1,5 +1,5 @@
 // Memory on the nodes a tier lands on (seed 001: Redis and 160 Sidekiq threads fought over a 4 GB host).
-import { utilisation } from "../../capacity/budget";
+import { utilisation } from "../../contract/budget";
 import {
     allocatableMemoryGiB,
     aofLossBoundSeconds,

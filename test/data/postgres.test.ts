@@ -1,9 +1,9 @@
 // Postgres on CloudNativePG behind PgBouncer, and the operator through Flux, as the stacks register them.
-import { connectionBudgets } from "../../capacity/connections";
-import { connectionTiersOf, poolerSizeOf, postgresSizeOf } from "../../capacity/app";
 import { postgresClusterSpec } from "../../components/data/postgres";
+import { connectionBudgetsOf } from "../../policies/rules/data";
+import { policyResources } from "../../stacks/resources";
 import { runStack, type StackRun } from "../harness";
-import { connectionTiersFrom, databaseFrom, object } from "../workloads/read";
+import { object } from "../workloads/read";
 
 let prod: StackRun;
 let homelab: StackRun;
@@ -60,11 +60,13 @@ describe("Postgres (CloudNativePG)", () => {
         expect(prod.one("postgres-crd-clusters.postgresql.cnpg.io").protect).toBe(true);
     });
 
-    it.each(["prod", "homelab"])("%s: the connection budget read from the registered objects equals the one from config", (stack) => {
-        const run = stack === "prod" ? prod : homelab;
-        const fromResources = databaseFrom(run);
-        expect(connectionBudgets(connectionTiersFrom(run), fromResources.pooler, fromResources.postgres)).toEqual(
-            connectionBudgets(connectionTiersOf(run.config), poolerSizeOf(run.config), postgresSizeOf(run.config)),
-        );
+    it("the connection budget read from the registered objects is the stack file's arithmetic", () => {
+        const budgets = (run: StackRun) => Object.fromEntries(connectionBudgetsOf(policyResources(run.resources)).map((b) => [b.id, [b.used, b.limit]]));
+        // prod: web 6 × 2 × 5 = 60, streaming 3 × 10 = 30, workers 3 × 25 + 4 × 25 = 175, scheduler 5 → 270
+        // clients for max_client_conn 1000 × 3 PgBouncers; default_pool_size 100 × 3 × 1 pair = 300 for 400 − 3.
+        expect(budgets(prod)).toEqual({ "data.connections.clients.postgres-pooler-rw": [270, 3000], "data.connections.server.postgres-pooler-rw": [300, 397] });
+        // homelab: web 2 × 2 × 5 = 20, streaming 10, workers 25 + 2 × 10, scheduler 5 → 80 clients for 200;
+        // default_pool_size 40 × 1 = 40 server connections for 100 − 3.
+        expect(budgets(homelab)).toEqual({ "data.connections.clients.postgres-pooler-rw": [80, 200], "data.connections.server.postgres-pooler-rw": [40, 97] });
     });
 });

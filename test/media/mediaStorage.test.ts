@@ -1,8 +1,8 @@
 // MediaStorage under Pulumi's mocks: the S3 + Cloudflare path (prod) and the Ceph RGW claim (dev, homelab).
-import { mediaBucketFindings, PULUMI_UNKNOWN, type BucketAspect, type ResourceRecord } from "../../components/media/bucketChecks";
-import { isReadRestrictedToCidrs, mediaWriterPolicy, parsePolicy, statementsOf } from "../../components/media/bucketPolicy";
-import { CLOUDFLARE_RANGES } from "../../components/media/cloudflareRanges";
-import { policyResources } from "../../policies/resources";
+import { mediaBucketFindings, PULUMI_UNKNOWN, type BucketAspect, type ResourceRecord } from "../../formats/bucketChecks";
+import { isReadRestrictedToCidrs, mediaWriterPolicy, parsePolicy, statementsOf } from "../../formats/bucketPolicy";
+import { CLOUDFLARE_RANGES } from "../../formats/cloudflareRanges";
+import { policyResources } from "../../stacks/resources";
 import { runStack, type RegisteredResource, type StackRun } from "../harness";
 import { mediaUnderMocks, MOCK_ZONE_ID, S3_MEDIA, type MockedResource } from "./componentMocks";
 import { manifestOf, schemaErrors } from "../schema/validate";

@@ -1,6 +1,6 @@
 // nginx.conf of the edge proxy. Pure text: the component puts it in a ConfigMap, and the proxy tests run
 // the very same text under Debian's nginx (only listen address, upstreams and paths differ).
-import type { NginxSizing } from "../../capacity/proxy";
+import type { NginxSizing } from "../capacity/proxy";
 
 export interface NginxConfInput {
     /** worker_processes, worker_connections, worker_rlimit_nofile (capacity/proxy nginxSizing). */

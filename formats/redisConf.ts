@@ -1,6 +1,6 @@
 // redis.conf for the two Redis tiers. Pure text, shared by the component (ConfigMap contents) and tests;
 // the policy pack reads maxmemory, maxmemory-policy and appendonly back with `parseRedisConf`.
-import { redisMaxmemoryBytes } from "../../capacity/memory";
+import { redisMaxmemoryBytes } from "../capacity/memory";
 
 export type RedisTier = "cache" | "queue";
 

@@ -7,6 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
 import { ConfigError, renderValue, type ConfigProblem as Problem } from "../config/errors";
+import type { Rule } from "../policies/framework";
+import { RULES } from "../policies/rules";
 
 export const LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
 export type EnforcementLevel = (typeof LEVELS)[number];
@@ -29,7 +31,7 @@ export interface PolicyInfo {
 }
 
 /** The folder of per-stack policy config files. */
-export const POLICY_CONFIG_DIR = path.resolve(__dirname, "config");
+export const POLICY_CONFIG_DIR = path.resolve(__dirname, "..", "policies", "config");
 
 /** The policy config file for a stack: policies/config/<stack>.json, else the one of its environment. */
 export function policyConfigFileFor(stack: string, environment?: string): string | undefined {
@@ -137,4 +139,16 @@ function valueAt(obj: unknown, pointer: string): unknown {
     let cur: any = obj;
     for (const part of pointer.split("/").filter(Boolean)) cur = cur?.[part];
     return cur;
+}
+
+/** The rules as GetAnalyzerInfo describes them, for reconciling a policy config without starting the pack. */
+export function rulesAsPolicyInfo(rules: Rule[] = RULES): PolicyInfo[] {
+    return rules.map((r) => ({
+        name: r.name,
+        description: r.description,
+        enforcementLevel: r.enforcementLevel,
+        severity: r.severity,
+        remediationSteps: r.remediationSteps,
+        configSchema: { properties: r.config as Record<string, any> },
+    }));
 }
