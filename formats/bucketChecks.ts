@@ -2,6 +2,7 @@
 // restriction, public access blocked, ACLs off, encrypted, versioned, with lifecycle. Pure (no Pulumi
 // imports) and fed plain `{ type, props }` records, so the policy pack can call it from validateStack.
 import { parsePolicy, publicAccessProblems, rangesTooBroadForS3, sourceIpLimit, statementsOf } from "./bucketPolicy";
+import { isUnknown } from "../contract/resource";
 
 /** A registered resource as the policy pack (props) or the test harness (inputs, renamed) sees it. */
 export interface ResourceRecord {
@@ -111,11 +112,8 @@ function s3BucketIssues(bucket: ResourceRecord, all: ResourceRecord[], cdnRanges
     return issues;
 }
 
-/** The value Pulumi's engine sends for an input not known during preview. */
-export const PULUMI_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 export interface FindingOptions {
-    /** Recognises a value unknown at preview. Default: equal to PULUMI_UNKNOWN. */
+    /** Recognises a value unknown at preview. Default: the contract's marker (contract/resource isUnknown). */
     isUnknown?: (v: unknown) => boolean;
 }
 
@@ -125,12 +123,12 @@ export interface FindingOptions {
  * ObjectBucketClaims (Ceph RGW) may carry no public grant at all: the CDN never reaches RGW directly.
  */
 export function mediaBucketFindings(resources: ResourceRecord[], cdnRanges: readonly string[], opts: FindingOptions = {}): BucketFinding[] {
-    const isUnknown = opts.isUnknown ?? ((v: unknown) => v === PULUMI_UNKNOWN);
+    const isUnknownValue = opts.isUnknown ?? isUnknown;
     const findings: BucketFinding[] = [];
     const finding = (bucket: string, issues: BucketIssue[]) => findings.push({ bucket, issues, problems: issues.map((i) => i.message) });
     for (const r of resources) {
         if ((S3_TYPES.bucket as readonly string[]).includes(r.type)) {
-            if (typeof r.props.bucket !== "string" || isUnknown(r.props.bucket)) {
+            if (typeof r.props.bucket !== "string" || isUnknownValue(r.props.bucket)) {
                 finding(r.type, [{ aspect: "access", message: "the bucket has no explicit name, so its settings cannot be matched to it at preview" }]);
             } else {
                 finding(r.props.bucket, s3BucketIssues(r, resources, cdnRanges));

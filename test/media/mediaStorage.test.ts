@@ -1,5 +1,6 @@
 // MediaStorage under Pulumi's mocks: the S3 + Cloudflare path (prod) and the Ceph RGW claim (dev, homelab).
-import { mediaBucketFindings, PULUMI_UNKNOWN, type BucketAspect, type ResourceRecord } from "../../formats/bucketChecks";
+import { UNKNOWN } from "../../contract/resource";
+import { mediaBucketFindings, type BucketAspect, type ResourceRecord } from "../../formats/bucketChecks";
 import { isReadRestrictedToCidrs, mediaWriterPolicy, parsePolicy, statementsOf } from "../../formats/bucketPolicy";
 import { CLOUDFLARE_RANGES } from "../../formats/cloudflareRanges";
 import { policyResources } from "../../stacks/resources";
@@ -114,7 +115,8 @@ describe("prod: one S3 bucket behind Cloudflare", () => {
         const policy = one("aws:iam/userPolicy:UserPolicy");
         expect(JSON.parse(policy.inputs.policy)).toEqual(mediaWriterPolicy("media.example.com"));
         expect(run.ofType("aws:iam/userPolicyAttachment:UserPolicyAttachment")).toHaveLength(0);
-        expect(one("aws:iam/accessKey:AccessKey").dependencies).toContain(user.urn);
+        // The key is the writer's: its user input is the user's name (an output of the user, so the key waits for it).
+        expect(one("aws:iam/accessKey:AccessKey").inputs.user).toBe(user.outputs.name);
 
         const secret = run.one("media-credentials", "kubernetes:core/v1:Secret");
         const configMap = run.one("media-endpoint", "kubernetes:core/v1:ConfigMap");
@@ -233,7 +235,7 @@ describe("the bucket check finds what a change would break", () => {
         ["a disabled abort rule", T.lifecycle, (p) => ({ ...p, rules: p.rules.map((r: any) => ({ ...r, status: r.abortIncompleteMultipartUpload ? "Disabled" : r.status })) }), /aborts incomplete multipart uploads/, "lifecycle"],
         ["a public canned ACL", T.bucket, (p) => ({ ...p, acl: "public-read" }), /acl public-read makes it public/, "access"],
         ["an unnamed bucket", T.bucket, (p) => ({ ...p, bucket: undefined }), /no explicit name/, "access"],
-        ["a bucket name unknown at preview", T.bucket, (p) => ({ ...p, bucket: PULUMI_UNKNOWN }), /no explicit name/, "access"],
+        ["a bucket name unknown at preview", T.bucket, (p) => ({ ...p, bucket: UNKNOWN }), /no explicit name/, "access"],
     ])("%s", (_what, type, change, expected, aspect) => {
         const issues = issuesOf(tamper(type, change));
         expect(issues.map((i) => i.message).join("\n")).toMatch(expected);
