@@ -138,11 +138,12 @@ export function dnsAutoscalers(resources: PolicyResource[]): DnsAutoscaler[] {
 export const dnsAutoscaler = rule<{ targets: string[] }>({
     name: "dns-autoscaler",
     family: "edge",
-    description: "Cluster DNS scales with the cluster: a cluster-proportional-autoscaler in linear mode with preventSinglePointFailure targets CoreDNS.",
+    description:
+        "Cluster DNS scales with the cluster: a cluster-proportional-autoscaler in linear mode with preventSinglePointFailure targets CoreDNS, and its max allows the replicas the cluster's size calls for.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-        "Deploy cluster-proportional-autoscaler (registry.k8s.io/cpa/cluster-proportional-autoscaler) with `--target=deployment/coredns` and a ConfigMap whose `linear` key holds {coresPerReplica, nodesPerReplica, min, max, preventSinglePointFailure: true} (edge.dns in the stack config). Outage 4: kube-dns needed horizontal autoscaling under load.",
+        "Deploy cluster-proportional-autoscaler (registry.k8s.io/cpa/cluster-proportional-autoscaler) with `--target=deployment/coredns` and a ConfigMap whose `linear` key holds {coresPerReplica, nodesPerReplica, min, max, preventSinglePointFailure: true} (edge.dns in the stack config), with max at least the replicas the cluster's nodes and cores call for (`platform capacity report` shows both). Outage 4: kube-dns needed horizontal autoscaling under load.",
     config: {
         targets: {
             type: "array",
@@ -165,17 +166,35 @@ export const dnsAutoscaler = rule<{ targets: string[] }>({
         for (const a of dns) {
             if (a.problem) report(`${metaName(a.w)}: ${a.problem}.`, a.w.urn);
             else if (!a.params!.preventSinglePointFailure) report(`${metaName(a.w)} runs without preventSinglePointFailure: with more than one node DNS could run a single replica.`, a.configMap?.urn ?? a.w.urn);
+            if (a.problem) continue;
+            guarded(report, a.configMap?.urn ?? a.w.urn, () =>
+                reportOverBudget(dnsReplicaBudgets(a), report, (b) => `${metaName(a.w)}: ${b.title}: ${b.used} needed, the autoscaler stops at ${b.limit}.`),
+            );
         }
     },
     budgets(resources) {
         return dnsAutoscalers(resources).flatMap((a): RuleBudget[] => {
             if (!a.params || !a.configMap) return [];
-            const nodes = numericAnnotation(a.configMap, CLUSTER_NODES_ANNOTATION);
-            const cores = numericAnnotation(a.configMap, CLUSTER_CORES_ANNOTATION);
-            if (nodes === undefined || cores === undefined || Number.isNaN(nodes) || Number.isNaN(cores)) return [];
-            return dnsBudgets({ nodes, cores }, a.params).map((b) => ({ ...b, urn: a.configMap!.urn }));
+            try {
+                return dnsReplicaBudgets(a);
+            } catch (e) {
+                if (e instanceof MissingFact) return [];
+                throw e;
+            }
         });
     },
 });
+
+/** The replicas budget of one autoscaler, from the cluster size its ConfigMap records; MissingFact when it records none. */
+function dnsReplicaBudgets(a: DnsAutoscaler): RuleBudget[] {
+    const cm = a.configMap;
+    if (!cm) throw new MissingFact(`${metaName(a.w)} reads a ConfigMap the stack does not declare, so the replicas it allows cannot be checked`);
+    const nodes = numericAnnotation(cm, CLUSTER_NODES_ANNOTATION);
+    const cores = numericAnnotation(cm, CLUSTER_CORES_ANNOTATION);
+    if (nodes === undefined || cores === undefined || Number.isNaN(nodes) || Number.isNaN(cores)) {
+        throw new MissingFact(`ConfigMap ${metaName(cm)} does not record the cluster's size (${CLUSTER_NODES_ANNOTATION}, ${CLUSTER_CORES_ANNOTATION}), so the replicas DNS needs are unknown`);
+    }
+    return dnsBudgets({ nodes, cores }, a.params!).map((b) => ({ ...b, urn: cm.urn }));
+}
 
 export const rules = [nginxClients, nginxOpenFiles, dnsAutoscaler];

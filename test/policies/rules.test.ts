@@ -385,6 +385,17 @@ describe("edge", () => {
         expect(messages(evaluate(edge.dnsAutoscaler, spof))).toEqual([expect.stringMatching(/without preventSinglePointFailure/)]);
         expect(named(stacks.homelab, "dns-autoscaler-config").props.metadata.annotations[CLUSTER_NODES_ANNOTATION]).toBe("8");
     });
+
+    it("rejects an autoscaler whose max is below the replicas the cluster's size calls for, and passes one that allows them", () => {
+        const linear = (rs: Resources, change: object) => edit(rs, "dns-autoscaler-config", (c) => (c.props.data.linear = JSON.stringify({ ...JSON.parse(c.props.data.linear), ...change })));
+        // homelab: 8 nodes at one replica per 2 nodes call for 4.
+        expect(messages(evaluate(edge.dnsAutoscaler, linear(stacks.homelab, { nodesPerReplica: 2, max: 3 })))).toEqual([expect.stringMatching(/8 nodes \/ 68 cores call for .*: 4 needed, the autoscaler stops at 3\.$/)]);
+        expect(evaluate(edge.dnsAutoscaler, linear(stacks.homelab, { nodesPerReplica: 2, max: 4 }))).toEqual([]);
+        // max 1 runs two replicas all the same on a multi-node cluster (preventSinglePointFailure after the clamp).
+        expect(evaluate(edge.dnsAutoscaler, linear(stacks.homelab, { min: 1, max: 1 }))).toEqual([]);
+        const blind = edit(stacks.homelab, "dns-autoscaler-config", (c) => delete c.props.metadata.annotations[CLUSTER_NODES_ANNOTATION]);
+        expect(messages(evaluate(edge.dnsAutoscaler, blind))).toEqual([expect.stringMatching(/does not record the cluster's size .*the replicas DNS needs are unknown/)]);
+    });
 });
 
 describe("safety", () => {

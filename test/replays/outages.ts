@@ -43,4 +43,5 @@ export const REPLAYS: Replay[] = [
     },
     { name: "proxy-connections", outage: "4 proxy and DNS limits", base: "homelab", changes: ["edge.proxy", "edge.dns"], rules: ["nginx-client-capacity", "dns-autoscaler"] },
     { name: "prune-tenant-data", outage: "5 prune deleting tenant data", base: "dev", changes: ["flux.tenantPruneProtection"], rules: ["tenant-data-never-pruned"] },
+    { name: "dns-replicas", outage: "4 DNS capped below what the cluster needs", base: "homelab", changes: ["edge.dns"], rules: ["dns-autoscaler"] },
 ];
