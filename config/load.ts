@@ -21,11 +21,15 @@ export function parsePlatformConfig(raw: RawConfig, source?: string): PlatformCo
     return cfg;
 }
 
-/** The stack name from a stack file's name: stacks/Pulumi.dev.yaml → dev. */
+/**
+ * The stack name from a stack file's name: stacks/Pulumi.dev.yaml → dev; any other file name gives its stem
+ * (review/big-homelab.yaml → big-homelab), characters Pulumi refuses in a stack name turned into '-'.
+ */
 export function stackNameOf(file: string): string {
-    const m = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file));
-    if (!m) throw new ConfigError([{ path: file, message: "expected a stack file named Pulumi.<stack>.yaml" }]);
-    return m[1];
+    const base = path.basename(file);
+    const m = /^Pulumi\.(.+)\.ya?ml$/.exec(base);
+    const name = (m ? m[1] : base.replace(/\.ya?ml$/, "")).replace(/[^A-Za-z0-9_.-]/g, "-");
+    return name === "" || /^\.+$/.test(name) ? "stack" : name;
 }
 
 /** Path of a shipped stack's file. */
