@@ -55,8 +55,13 @@ const replicatedPool = {
 };
 
 export const storageSchema = z.strictObject({
-    /** Storage nodes: at least 3, one per replica (failure domain host). */
-    nodes: listOf(storageNodeSchema, 3),
+    /** Storage nodes: at least 3, one per replica (failure domain host); exactly one with singleNode. */
+    nodes: listOf(storageNodeSchema),
+    /**
+     * One storage node on purpose (a laptop, a test bed): every copy then lives on that one host, which the
+     * pools can only say with failure domain osd, and the pack accepts that only when this says so. Default false.
+     */
+    singleNode: bool().default(false),
     /** Ceph networking: host networking, or multus with separate public and cluster networks. Default host. */
     network: z
         .strictObject({
@@ -155,6 +160,11 @@ export type StorageConfig = z.output<typeof storageSchema>;
 export function storageProblems(storage: StorageConfig, onAws: boolean): ConfigProblem[] {
     const out: ConfigProblem[] = [];
     const hosts = storage.nodes.length;
+    if (storage.singleNode && hosts !== 1) {
+        out.push({ path: "storage.singleNode", message: `expected false with ${hosts} storage nodes (true means exactly one, on purpose), got true` });
+    } else if (!storage.singleNode && hosts < 3) {
+        out.push({ path: "storage.nodes", message: `expected a list with at least 3 entries (one per copy; storage.singleNode: true for one node on purpose), got a list of ${hosts}` });
+    }
     const pools = [
         ["blockPool", storage.blockPool],
         ["filesystem", storage.filesystem],

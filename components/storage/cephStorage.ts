@@ -28,6 +28,7 @@ import {
 import {
     DEDICATED_TAINT_KEY,
     ROLE_LABEL,
+    SINGLE_STORAGE_NODE_ANNOTATION,
     STORAGE_CLIENT_NORMAL_ANNOTATION,
     STORAGE_CLIENT_PEAK_ANNOTATION,
     STORAGE_HEADROOM_ANNOTATION,
@@ -142,6 +143,7 @@ export function capacityAnnotations(storage: StorageConfig): Record<string, stri
         [STORAGE_RECOVERY_MBPS_ANNOTATION]: String(storage.recovery.mbpsPerOsd),
         [STORAGE_HEADROOM_ANNOTATION]: String(storage.headroom),
         [STORAGE_MAX_RECOVERY_HOURS_ANNOTATION]: String(storage.recovery.maxHours),
+        ...(storage.singleNode ? { [SINGLE_STORAGE_NODE_ANNOTATION]: "true" } : {}),
     };
 }
 
