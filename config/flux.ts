@@ -1,6 +1,6 @@
 // Flux GitOps split into shards, each with its own source-, kustomize- and helm-controller.
 import { z } from "zod";
-import { BENCHMARK_RATES } from "../capacity/rollout";
+import { BENCHMARK_RATES, creditsMoreThan, measuredRates } from "../capacity/rollout";
 import { bool, dnsLabel, expecting, fraction, int, num, str, url } from "./fields";
 
 /**
@@ -88,6 +88,23 @@ export const fluxSchema = z.strictObject({
                     cpu: num({ gt: 0 }).default(BENCHMARK_RATES.measuredAt.cpu),
                 })
                 .prefault({}),
+            /**
+             * Where rates above flux-benchmark's were measured (a benchmark run, its URL): required for them. The
+             * policy pack credits at most its own threshold per controller whatever is stated here. Default: none.
+             */
+            source: str({ min: 1, max: 500 }).optional(),
+        })
+        .superRefine((r, ctx) => {
+            const claimed = measuredRates(r);
+            const published = measuredRates(BENCHMARK_RATES);
+            if (r.source === undefined && (creditsMoreThan(claimed.kustomize, published.kustomize) || creditsMoreThan(claimed.helm, published.helm))) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["source"],
+                    input: undefined,
+                    message: "expected where these rates were measured: they credit more than flux-benchmark's (4 Kustomizations/s at --concurrent=20, 2 HelmReleases/s at 10, 2 CPU each)",
+                });
+            }
         })
         .prefault({}),
     /** How far above the mean the busiest shard may be before `shards plan` asks for --rebalance. Default 0.05 (issue 7). */

@@ -47,6 +47,10 @@ describe("config errors", () => {
         ["S3 media without AWS", (c) => (c[`${P}media`].provider = "s3"), 'media.provider: expected "rgw" unless cluster.provider is "eks", got "s3"'],
         ["a CDN zone that does not hold the hostname", (c) => (c[`${P}media`].cdn = { provider: "cloudflare", zone: "example.org" }), 'media.hostname: expected a hostname inside the zone example.org, got "media.dev.localhost"'],
         ["a negative CPU count", (c) => (c[`${P}nodePools`][1].nodes[0].cpu = -1), "nodePools[1].nodes[0].cpu: expected a number > 0, got -1"],
+        ["reconcile rates above flux-benchmark's without a source", (c) => (c[`${P}flux`].reconcile = { helmReleasesPerSecond: 10 }), "flux.reconcile.source: expected where these rates were measured: they credit more than flux-benchmark's (4 Kustomizations/s at --concurrent=20, 2 HelmReleases/s at 10, 2 CPU each), got nothing"],
+        ["a rate measured on less CPU without a source", (c) => (c[`${P}flux`].reconcile = { measuredAt: { cpu: 0.5 } }), "flux.reconcile.source: expected where these rates were measured"],
+        ["two storage nodes", (c) => c[`${P}storage`].nodes.splice(2), "storage.nodes: expected a list with at least 3 entries (one per copy; storage.singleNode: true for one node on purpose), got a list of 2"],
+        ["a single storage node said of three", (c) => (c[`${P}storage`].singleNode = true), "storage.singleNode: expected false with 3 storage nodes (true means exactly one, on purpose), got true"],
     ])("%s", async (_kind, mutate, expected) => {
         const problems = await problemsAfter(mutate);
         expect(problems.some((p) => p.startsWith(expected))).toBe(true);

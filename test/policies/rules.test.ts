@@ -1,13 +1,14 @@
 // Every rule of the pack on real resources. The shipped stacks run once each, as a preview under mocks, through
 // the offline check (the real pack process, each stack's policy config) and must pass; then each rule rejects
 // the same registered resources once the field it guards is changed the way an outage changed it.
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { ARCH_LABEL, CLUSTER_NODES_ANNOTATION, CPU_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, MEMORY_GIB_ANNOTATION, ROLE_LABEL, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
+import { ARCH_LABEL, CLUSTER_NODES_ANNOTATION, MEASURED_CPU_ANNOTATION, RECONCILE_PER_SECOND_ANNOTATION, RECONCILE_RATE_SOURCE_ANNOTATION, SHARD_HELM_RELEASES_ANNOTATION, SINGLE_STORAGE_NODE_ANNOTATION, CPU_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, MEMORY_GIB_ANNOTATION, ROLE_LABEL, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
 import { runCheck, type CheckResult } from "../../cli/commands/check";
 import { stackFile } from "../../config/load";
 import { PolicyPackProcess } from "../../policies/analyzer";
 import { evaluate, UNKNOWN, type Finding, type PolicyResource, type Rule } from "../../policies/framework";
-import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../../policies/policyConfig";
+import { POLICY_CONFIG_DIR, policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../../policies/policyConfig";
 import { policyResources } from "../../policies/resources";
 import { RULES, rulesAsPolicyInfo } from "../../policies/rules";
 import * as data from "../../policies/rules/data";
@@ -50,6 +51,19 @@ describe("the shipped stacks pass the policy pack", () => {
         }
         expect(r.summary.undecided).toEqual([]);
         for (const b of r.summary.budgets) expect(b.used).toBeLessThanOrEqual(b.limit);
+    });
+
+    it("keeps every rule the pack declares mandatory (the capacity and safety rules) mandatory in every shipped policy config", () => {
+        const files = fs.readdirSync(POLICY_CONFIG_DIR).filter((f) => f.endsWith(".json"));
+        expect(files.sort()).toEqual(["dev.json", "homelab.json", "prod.json"]);
+        const mandatory = RULES.filter((r) => r.enforcementLevel === "mandatory").map((r) => r.name);
+        expect(mandatory).toEqual(expect.arrayContaining(["storage-network-headroom", "flux-rollout-fits-window", "node-memory-budget", "stateful-resources-protected", "no-plain-secrets", "dns-autoscaler"]));
+        for (const f of files) {
+            const { config } = reconcilePolicyConfig(rulesAsPolicyInfo(), {}, readPolicyConfigFile(path.join(POLICY_CONFIG_DIR, f)));
+            expect({ file: f, below: mandatory.filter((n) => config[n].enforcementLevel !== "mandatory") }).toEqual({ file: f, below: [] });
+        }
+        // Only recommendations are advisory: every capacity and safety family has its rules mandatory.
+        for (const r of RULES.filter((x) => ["storage", "data", "safety"].includes(x.family))) expect([r.name, r.enforcementLevel]).toEqual([r.name, "mandatory"]);
     });
 
     it.each(SHIPPED)("%s in-process: no mandatory rule reports anything under its policy config", (s) => {
@@ -145,6 +159,30 @@ describe("storage", () => {
         expect(evaluate(storage.replicaSize, two, { minReplicas: 1 })).toEqual([]);
     });
 
+    it("rejects copies allowed on one host (failure domain osd), unless the stack declares its single storage node on purpose", () => {
+        const osd = (rs: Resources) => edit(rs, "storage-block-pool", (p) => (p.props.spec.failureDomain = "osd"));
+        expect(messages(evaluate(storage.replicaSize, osd(stacks.homelab)))).toEqual([
+            "CephBlockPool replicapool keeps 3 copies with failure domain osd: Ceph may put all of them on one of the 3 hosts, and losing it loses every copy (use failure domain host).",
+        ]);
+        // One node with three disks, said to be on purpose: three copies on three OSDs is all it can do.
+        const everyPoolOsd = (rs: Resources) =>
+            edit(edit(osd(rs), "storage-filesystem", (f) => [f.props.spec.metadataPool, ...f.props.spec.dataPools].forEach((p: any) => (p.failureDomain = "osd"))), "storage-object-store", (o) =>
+                [o.props.spec.metadataPool, o.props.spec.dataPool].forEach((p: any) => (p.failureDomain = "osd")),
+            );
+        const single = (declared: boolean) =>
+            edit(everyPoolOsd(stacks.homelab), "storage-cluster", (c) => {
+                c.props.spec.storage.nodes = [{ name: "laptop", devices: [{ name: "vdb" }, { name: "vdc" }, { name: "vdd" }] }];
+                if (declared) c.props.metadata.annotations[SINGLE_STORAGE_NODE_ANNOTATION] = "true";
+            });
+        expect(evaluate(storage.replicaSize, single(true))).toEqual([]);
+        expect(messages(evaluate(storage.replicaSize, single(false)))).toHaveLength(5);
+        expect(messages(evaluate(storage.replicaSize, single(false)))[0]).toMatch(/keeps 3 copies with failure domain osd: .* one of the 1 host, .*or declare the single storage node on purpose/);
+        const claimed = edit(stacks.homelab, "storage-cluster", (c) => (c.props.metadata.annotations[SINGLE_STORAGE_NODE_ANNOTATION] = "true"));
+        expect(messages(evaluate(storage.replicaSize, osd(claimed)))).toContain("CephCluster rook-ceph declares a single storage node on purpose but lists 3.");
+        // Host or wider with enough hosts, as the shipped stacks run: no finding.
+        expect(evaluate(storage.replicaSize, stacks.homelab)).toEqual([]);
+    });
+
     it("rejects an even or too small mon count, and more mons than storage nodes", () => {
         const mons = (n: number) => edit(stacks.homelab, "storage-cluster", (c) => (c.props.spec.mon.count = n));
         expect(messages(evaluate(storage.monQuorum, mons(2))).join("\n")).toMatch(/runs 2 mons: an even count[\s\S]*fewer than 3/);
@@ -158,7 +196,7 @@ describe("Flux", () => {
         const budgets = flux.shardRollouts(stacks.prod, 60);
         expect(budgets).toHaveLength(26);
         expect(Math.max(...budgets.map((b) => b.used))).toBeLessThan(60);
-        expect(flux.rolloutWindow.budgets!(stacks.prod, { maxWindowMinutes: 60 })).toEqual([expect.objectContaining({ id: "flux.rollout.busiest", unit: "min" })]);
+        expect(flux.rolloutWindow.budgets!(stacks.prod, { maxWindowMinutes: 60, ...flux.BENCHMARK_CEILINGS })).toEqual([expect.objectContaining({ id: "flux.rollout.busiest", unit: "min" })]);
     });
 
     it("rejects a shard whose rollout overruns the window, or controllers too slow for it", () => {
@@ -171,6 +209,34 @@ describe("Flux", () => {
             c.resources.limits.cpu = "200m";
         });
         expect(messages(evaluate(flux.rolloutWindow, slow))).toEqual([expect.stringMatching(/^rollout of shard shard-1 /)]);
+    });
+
+    it("credits each controller at most the pack's rate threshold, whatever its annotations claim; a measured threshold in the policy config counts", () => {
+        const crowded = edit(stacks.prod, "flux-shard-3-root", (k) => {
+            k.props.metadata.annotations[SHARD_TENANTS_ANNOTATION] = "4000";
+            k.props.metadata.annotations[SHARD_HELM_RELEASES_ANNOTATION] = "4000";
+        });
+        const claiming = crowded.map((r) => {
+            if (!/^flux-shard-\d+-(helm|kustomize)-controller$/.test(r.name)) return r;
+            const copy = structuredClone(r);
+            const a = copy.props.metadata.annotations;
+            a[RECONCILE_PER_SECOND_ANNOTATION] = String(Number(a[RECONCILE_PER_SECOND_ANNOTATION]) * 10);
+            a[RECONCILE_RATE_SOURCE_ANNOTATION] = "a load test";
+            return copy;
+        });
+        const shard3 = (rs: Resources, c = flux.BENCHMARK_CEILINGS) => flux.shardRollouts(rs, 60, c).find((b) => b.shard === "shard-3")!;
+        // prod's shard controllers: 1 s per Kustomization (0.5 CPU), 1.33 s per HelmRelease (0.75 CPU) at flux-benchmark's rates.
+        expect(shard3(crowded).seconds).toBeCloseTo(4000 + 4000 * (4 / 3), 6);
+        expect(shard3(claiming).seconds).toBeCloseTo(shard3(crowded).seconds, 6);
+        expect(shard3(claiming).claimedSeconds).toBeCloseTo(shard3(crowded).seconds / 10, 6);
+        expect(messages(evaluate(flux.rolloutWindow, claiming))).toEqual([
+            expect.stringMatching(/^rollout of shard shard-3 .*: predicted 2h35m34s \(the stack's reconcile rates \(source: a load test\) would say 15m34s; the pack credits at most 4 Kustomizations\/s and 2 HelmReleases\/s per controller .*\), window 1h\.$/),
+        ]);
+        // Safe: the policy config owns the threshold; raised to a measured 40 and 20, the claim is credited.
+        expect(evaluate(flux.rolloutWindow, claiming, { maxKustomizationsPerSecond: 40, maxHelmReleasesPerSecond: 20 })).toEqual([]);
+        // A rate measured on less CPU (credited more per core) is capped the same way.
+        const perCore = crowded.map((r) => (/^flux-shard-\d+-helm-controller$/.test(r.name) ? { ...r, props: { ...r.props, metadata: { ...r.props.metadata, annotations: { ...r.props.metadata.annotations, [MEASURED_CPU_ANNOTATION]: "0.1" } } } } : r));
+        expect(shard3(perCore).seconds).toBeCloseTo(shard3(crowded).seconds, 6);
     });
 
     it("budgets the shard controllers' CPU limits with the other pods on their nodes, from the registered resources", () => {

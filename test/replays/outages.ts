@@ -43,5 +43,26 @@ export const REPLAYS: Replay[] = [
     },
     { name: "proxy-connections", outage: "4 proxy and DNS limits", base: "homelab", changes: ["edge.proxy", "edge.dns"], rules: ["nginx-client-capacity", "dns-autoscaler"] },
     { name: "prune-tenant-data", outage: "5 prune deleting tenant data", base: "dev", changes: ["flux.tenantPruneProtection"], rules: ["tenant-data-never-pruned"] },
+    {
+        name: "rollout-rates",
+        outage: "2 a rollout that fits only at typed reconcile rates",
+        base: "dev",
+        changes: ["tenants.registry", "flux.reconcile"],
+        rules: ["flux-rollout-fits-window"],
+    },
+    {
+        name: "ceph-osd-domain",
+        outage: "1 a pool's copies allowed on one host (failure domain osd)",
+        base: "homelab",
+        changes: ["storage.blockPool.failureDomain"],
+        rules: ["ceph-replica-size"],
+    },
+    {
+        name: "dev",
+        outage: "7 a homelab stack file named dev, once checked under dev's policy config",
+        base: "homelab",
+        changes: ["storage.blockPool.replicas"],
+        rules: ["ceph-replica-size"],
+    },
     { name: "dns-replicas", outage: "4 DNS capped below what the cluster needs", base: "homelab", changes: ["edge.dns"], rules: ["dns-autoscaler"] },
 ];
