@@ -1,21 +1,21 @@
 // Postgres (CloudNativePG) behind PgBouncer, and Redis split into a cache tier and a queue tier.
 import { z } from "zod";
 import { redisMaxmemoryFractionFitting } from "../capacity/memory";
-import { expecting, fraction, image, int, num, oneOf } from "./fields";
+import { expecting, fraction, image, int, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, MAX_VOLUME_GIB, num, oneOf } from "./fields";
 
 export const postgresSchema = z.strictObject({
     /** Postgres instances (1 primary + replicas). Default 2. */
     instances: int({ min: 1, max: 9 }).default(2),
     /** Volume per instance in GiB, on the Ceph block StorageClass. */
-    storageGiB: num({ min: 1 }),
+    storageGiB: num({ min: 1, max: MAX_VOLUME_GIB }),
     /** Postgres max_connections; always explicit. */
     maxConnections: int({ min: 10 }),
     /** superuser_reserved_connections. Default 3 (Postgres default). */
     reservedConnections: int({ min: 0 }).default(3),
     /** Memory request and limit per instance in GiB. */
-    memoryGiB: num({ gt: 0 }),
+    memoryGiB: num({ gt: 0, max: MAX_NODE_MEMORY_GIB }),
     /** CPU request per instance in cores. Default 1. */
-    cpu: num({ gt: 0 }).default(1),
+    cpu: num({ gt: 0, max: MAX_NODE_CPU }).default(1),
     /** Database and owner role the app uses. Default mastodon. */
     database: expecting(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/), "a Postgres identifier such as mastodon").default("mastodon"),
     /** CloudNativePG operator chart version, installed through Flux. Default 0.29.0 (operator 1.30.0, the CRDs in ../shared/crds; cloudnative-pg.io/charts index.yaml). */
@@ -37,7 +37,7 @@ export const poolerSchema = z.strictObject({
 
 const redisTier = {
     /** Memory request and limit per Redis pod in MiB; maxmemory is a fraction of it. */
-    memoryMiB: int({ min: 64 }),
+    memoryMiB: int({ min: 64, max: MAX_NODE_MEMORY_GIB * 1024 }),
 };
 
 export const redisSchema = z.strictObject({
@@ -55,7 +55,7 @@ export const redisSchema = z.strictObject({
     queue: z.strictObject({
         ...redisTier,
         /** Persistent volume for the AOF in GiB. */
-        storageGiB: num({ min: 1 }),
+        storageGiB: num({ min: 1, max: MAX_VOLUME_GIB }),
         /** maxmemory as a fraction of the memory limit. Default 0.5 (Redis admin guide: an AOF rewrite's fork can use up to 2× the memory in use). */
         maxmemoryFraction: fraction().default(0.5),
     }),

@@ -1,7 +1,7 @@
 // Flux GitOps split into shards, each with its own source-, kustomize- and helm-controller.
 import { z } from "zod";
 import { BENCHMARK_RATES, creditsMoreThan, measuredRates } from "../capacity/rollout";
-import { bool, dnsLabel, expecting, fraction, int, num, str, url } from "./fields";
+import { bool, dnsLabel, expecting, fraction, int, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, num, str, url } from "./fields";
 
 /**
  * Controller versions of each Flux distribution the platform knows; image tags follow from `flux.version`.
@@ -22,13 +22,13 @@ const controller = (concurrency: number, cpu: number, memoryMiB: number, request
             /** --concurrent. */
             concurrency: int({ min: 1, max: 100 }).default(concurrency),
             /** CPU limit in cores: what the rollout model counts on in the maintenance window (capacity/rolloutCpu checks the nodes have it). */
-            cpu: num({ gt: 0 }).default(cpu),
+            cpu: num({ gt: 0, max: MAX_NODE_CPU }).default(cpu),
             /** Memory limit in MiB (the kustomize-controller's tmpfs /tmp counts against it). */
-            memoryMiB: int({ min: 64 }).default(memoryMiB),
+            memoryMiB: int({ min: 64, max: MAX_NODE_MEMORY_GIB * 1024 }).default(memoryMiB),
             /** CPU request in cores (scheduling). */
-            requestCpu: num({ gt: 0 }).default(requestCpu),
+            requestCpu: num({ gt: 0, max: MAX_NODE_CPU }).default(requestCpu),
             /** Memory request in MiB (scheduling). Default 64 (Flux's manifests). */
-            requestMemoryMiB: int({ min: 16 }).default(64),
+            requestMemoryMiB: int({ min: 16, max: MAX_NODE_MEMORY_GIB * 1024 }).default(64),
         })
         .superRefine((c, ctx) => {
             if (c.requestCpu > c.cpu) ctx.addIssue({ code: "custom", path: ["requestCpu"], input: c.requestCpu, message: `expected at most the CPU limit (${c.cpu})` });

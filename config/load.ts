@@ -6,6 +6,7 @@ import * as YAML from "yaml";
 import { ConfigError, parseOrThrow } from "./errors";
 import { PROJECT, platformSchema, type PlatformConfig } from "./schema";
 import { crossSectionProblems } from "./consistency";
+import { documentValue, yamlSyntaxProblems } from "./yaml";
 
 /** The project root: the folder holding Pulumi.yaml. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -46,13 +47,10 @@ export function readStackFileConfig(file: string): Record<string, unknown> {
         throw new ConfigError([{ path: file, message: `cannot read the stack file (${(e as NodeJS.ErrnoException).code ?? e})` }]);
     }
     const doc = YAML.parseDocument(text, { prettyErrors: true });
-    if (doc.errors.length > 0) {
-        throw new ConfigError(
-            doc.errors.map((e) => ({ path: `${path.basename(file)}:${e.linePos?.[0].line ?? "?"}`, message: `expected valid YAML, got ${e.code}` })),
-            file,
-        );
-    }
-    const top = doc.toJS() as unknown;
+    if (doc.errors.length > 0) throw new ConfigError(yamlSyntaxProblems(doc.errors, file), file);
+    const read = documentValue(doc, file);
+    if ("problem" in read) throw new ConfigError([read.problem], file);
+    const top = read.value;
     if (top === null || top === undefined) return {};
     if (typeof top !== "object" || Array.isArray(top)) {
         throw new ConfigError([{ path: path.basename(file), message: "expected a mapping with a config: key" }], file);

@@ -53,7 +53,7 @@ export const APP_NAMESPACE = "media-app";
 export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): PlatformOutputs {
     // The tenant registry and its shard lock size the Flux shards (issue 7). Read first: a bad registry
     // stops the run before anything is registered. Tenants themselves are never Pulumi resources.
-    const tenants = loadStackTenants(config, ctx.projectRoot);
+    const tenants = loadStackTenants(config, ctx.projectRoot, { refuseLockBeyondShards: `--stack ${ctx.stack}` });
     if (config.cluster.provider === "existing" && !config.cluster.waitForReady) pulumi.runtime.registerStackTransformation(skipAwait);
     const cluster = new KubernetesCluster("platform", { cluster: config.cluster, projectRoot: ctx.projectRoot, stack: ctx.stack });
     const k8sOpts = { provider: cluster.provider };

@@ -64,5 +64,12 @@ export const REPLAYS: Replay[] = [
         changes: ["storage.blockPool.replicas"],
         rules: ["ceph-replica-size"],
     },
+    {
+        name: "url-credentials",
+        outage: "secrets: a token written into the tenants repository's URL",
+        base: "homelab",
+        changes: ["flux.tenantsRepository"],
+        rules: ["no-plain-secrets"],
+    },
     { name: "dns-replicas", outage: "4 DNS capped below what the cluster needs", base: "homelab", changes: ["edge.dns"], rules: ["dns-autoscaler"] },
 ];
