@@ -141,6 +141,12 @@ export const storageSchema = z.strictObject({
             maxHours: num({ gt: 0 }).default(24),
         })
         .prefault({}),
+    /**
+     * Encrypt every OSD with dm-crypt (Rook's storage.config.encryptedDevice): data at rest, the Ceph RGW media
+     * bucket included, is unreadable on a disk that leaves the node. Rook applies it only when it creates an OSD, so
+     * OSDs made before it is set stay as they are until they are re-created. Default false (Rook's default).
+     */
+    encryptedDevices: bool().default(false),
     /** Fraction of a storage node's baseline the modelled peak may use. Default 0.7. */
     headroom: fraction().default(0.7),
     /** Ceph container image (multi-arch). Default quay.io/ceph/ceph:v20.2.4, what Rook v1.20.6's example cluster.yaml runs. */

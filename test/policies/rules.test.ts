@@ -3,7 +3,8 @@
 // the same registered resources once the field it guards is changed the way an outage changed it.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ARCH_LABEL, CLUSTER_NODES_ANNOTATION, MEASURED_CPU_ANNOTATION, RECONCILE_PER_SECOND_ANNOTATION, RECONCILE_RATE_SOURCE_ANNOTATION, SHARD_HELM_RELEASES_ANNOTATION, SINGLE_STORAGE_NODE_ANNOTATION, CPU_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, MEMORY_GIB_ANNOTATION, ROLE_LABEL, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
+import { memoryBudgets } from "../../capacity/memory";
+import { ARCH_LABEL, CLUSTER_NODES_ANNOTATION, DEDICATED_TAINT_KEY, MEASURED_CPU_ANNOTATION, RECONCILE_PER_SECOND_ANNOTATION, RECONCILE_RATE_SOURCE_ANNOTATION, SHARD_HELM_RELEASES_ANNOTATION, SINGLE_STORAGE_NODE_ANNOTATION, CPU_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, MEMORY_GIB_ANNOTATION, ROLE_LABEL, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
 import { runCheck, type CheckResult } from "../../cli/commands/check";
 import { stackFile } from "../../config/load";
 import { PolicyPackProcess } from "../../policies/analyzer";
@@ -395,9 +396,33 @@ describe("workloads", () => {
         const budgets = workloads.nodeMemory.budgets!(stacks.homelab, {});
         expect(budgets.find((b) => b.id === "memory.data.amd64+arm64")).toMatchObject({ used: 18, unit: "GiB" });
         const small = edit(stacks.homelab, "pool-data-nuc-data-1", (n) => (n.props.metadata.annotations[MEMORY_GIB_ANNOTATION] = "16"));
-        expect(messages(evaluate(workloads.nodeMemory, small))).toEqual([expect.stringMatching(/^memory requested by redis-cache, redis-queue, postgres against allocatable memory of data nodes .*: 18 GiB requested, 1\d\.\d+ GiB allocatable\.$/)]);
+        expect(messages(evaluate(workloads.nodeMemory, small))).toEqual([
+            expect.stringMatching(/^memory requested by redis-cache, redis-queue, postgres against allocatable memory of data nodes .*: 18 GiB requested, 1\d\.\d+ GiB allocatable\.$/),
+            "memory of every pod that may land on node nuc-data-1 (redis-cache, redis-queue, postgres ×2) against its allocatable memory: 18 GiB requested, 13.3 GiB allocatable.",
+        ]);
         const blind = edit(stacks.homelab, "pool-data-nuc-data-1", (n) => delete n.props.metadata.annotations[MEMORY_GIB_ANNOTATION]);
         expect(messages(evaluate(workloads.nodeMemory, blind))).toEqual([expect.stringMatching(/NodePatch nuc-data-1 has no capacity\.media-platform\.io\/memory-gib annotation/)]);
+    });
+
+    it("budgets each node with every pod that may land on it, pinned to its role or free to go to any undedicated node", () => {
+        // homelab has no general pool: Flux's controllers may land on any undedicated node, a Pi included.
+        const guaranteed = stacks.homelab.map((r) => {
+            if (!/^flux-shard-\d+-(source|kustomize|helm)-controller$/.test(r.name)) return r;
+            const copy = structuredClone(r);
+            for (const c of copy.props.spec.template.spec.containers) c.resources.requests.memory = c.resources.limits.memory;
+            return copy;
+        });
+        const node = (rs: Resources, name: string) => workloads.memoryBudgetsOf(rs).find((b) => b.id === `memory.node.${name}`)!;
+        expect(node(stacks.homelab, "pi4-1")).toMatchObject({ used: 2.88, limit: 6.1, urn: named(stacks.homelab, "pool-workers-pi-pi4-1").urn });
+        expect(node(stacks.homelab, "pi4-1").title).toMatch(/worker-pull-pi, scheduler, .*helm-controller-shard-1/);
+        const found = evaluate(workloads.nodeMemory, guaranteed);
+        expect(messages(found)).toEqual([expect.stringMatching(/node pi4-1 .*: 7 GiB requested, 6\.1 GiB allocatable\.$/), expect.stringMatching(/node pi4-2 .*: 7 GiB requested, 6\.1 GiB allocatable\.$/)]);
+        // Every budget per role still passes: the gap this budget closes.
+        expect(memoryBudgets(workloads.podGroupsOf(guaranteed), workloads.nodeGroupsOf(guaranteed)).filter((b) => b.used > b.limit)).toEqual([]);
+        // Safe: the Pis dedicated to their role (tainted); the role-less controllers can no longer go there.
+        const dedicated = guaranteed.map((r) => (/^pool-workers-pi-pi4-\d$/.test(r.name) ? { ...r, props: { ...r.props, spec: { ...r.props.spec, taints: [{ key: DEDICATED_TAINT_KEY, value: "workers", effect: "NoSchedule" }] } } } : r));
+        expect(evaluate(workloads.nodeMemory, dedicated)).toEqual([]);
+        expect(node(dedicated, "pi4-1").title).not.toMatch(/controller/);
     });
 
     it("rejects workers at or above the serving tiers' priority", () => {
@@ -483,6 +508,20 @@ describe("safety", () => {
         const secret = k8s({ apiVersion: "v1", kind: "Secret", metadata: { name: "db" }, stringData: { password: "hunter22" } });
         expect(evaluate(safety.noPlainSecrets, [secret])).toEqual([]);
     });
+
+    it("rejects credentials inside URLs (user:password@, tokens and signatures in query strings) in any string input; placeholders pass", () => {
+        const repo = edit(stacks.homelab, "flux-shard-1-tenants-repository", (g) => (g.props.spec.url = "https://flux:glpat-8Xq2vR7@git.home.arpa/homelab/tenants.git"));
+        expect(messages(evaluate(safety.noPlainSecrets, repo))).toEqual(["flux-shard-1-tenants-repository: spec.url holds a password in a URL (user:password@host)."]);
+        const env = edit(stacks.homelab, "app-web", (d) => container(d).env.push({ name: "WEBHOOK", value: "https://hooks.example.com/notify?token=4f9a1c2e" }, { name: "DATABASE_URL", value: "postgres://mastodon:$(DB_PASS)@postgres-pooler-rw/mastodon" }));
+        expect(messages(evaluate(safety.noPlainSecrets, env))).toEqual(["app-web: spec.template.spec.containers[0].env[" + (container(named(env, "app-web")).env.length - 2) + "].value holds a credential in a URL's query string (token=…)."]);
+        const cm = k8s({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "mirror" }, data: { "sources.list": "deb https://apt:s3cr3t-pass@mirror.example.com/debian bookworm main\n", presigned: "https://b.s3.amazonaws.com/o?X-Amz-Signature=ab12" } });
+        expect(messages(evaluate(safety.noPlainSecrets, [cm]))).toEqual([
+            "mirror: data.sources.list holds a password in a URL (user:password@host).",
+            "mirror: data.presigned holds a credential in a URL's query string (X-Amz-Signature=…).",
+        ]);
+        // An SSH URL with a user and no password, and the shipped stacks' URLs, are no credentials.
+        expect(evaluate(safety.noPlainSecrets, [...stacks.dev, ...stacks.homelab, ...stacks.prod])).toEqual([]);
+    });
 });
 
 describe("media", () => {
@@ -518,5 +557,36 @@ describe("media", () => {
         const noLifecycle = withoutType(stacks.prod, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
         expect(evaluate(media.bucketLifecycle, noLifecycle).map((f) => f.level)).toEqual(["advisory", "advisory"]);
         expect(evaluate(media.bucketAccess, noLifecycle)).toEqual([]);
+    });
+
+    it("holds the Ceph RGW bucket to the same encryption and lifecycle, and says it cannot be versioned", () => {
+        const claim = ofType(stacks.homelab, "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim")[0];
+        // Encrypted at rest by the OSDs' dm-crypt (storage.encryptedDevices), the shipped stacks pass.
+        expect(evaluate(media.bucketEncryption, stacks.homelab)).toEqual([]);
+        const plain = edit(stacks.homelab, "storage-cluster", (c) => delete c.props.spec.storage.config);
+        expect(evaluate(media.bucketEncryption, plain)).toEqual([
+            { rule: "media-bucket-encrypted", level: "mandatory", urn: claim.urn, message: expect.stringMatching(/^bucket media\.social\.home\.arpa: it is stored unencrypted: Ceph RGW encrypts objects by default only with a KMS/) },
+        ]);
+        // One node opting out leaves its OSDs' share of the bucket in plain text.
+        const oneOut = edit(stacks.homelab, "storage-cluster", (c) => (c.props.spec.storage.nodes[1].config = { encryptedDevice: "false" }));
+        expect(evaluate(media.bucketEncryption, oneOut)).toHaveLength(1);
+        // Safe: RGW's own SSE-S3 through a KMS on the object store.
+        const kms = edit(plain, "storage-object-store", (o) => (o.props.spec.security = { s3: { connectionDetails: { KMS_PROVIDER: "vault", VAULT_ADDR: "https://vault.home.arpa:8200" }, tokenSecretName: "rgw-vault-token" } }));
+        expect(evaluate(media.bucketEncryption, kms)).toEqual([]);
+
+        expect(evaluate(media.bucketLifecycle, stacks.homelab)).toEqual([]);
+        const noRules = edit(stacks.homelab, "media-bucket", (c) => delete c.props.spec.additionalConfig);
+        expect(messages(evaluate(media.bucketLifecycle, noRules))).toEqual([
+            expect.stringMatching(/no lifecycle rule expires noncurrent versions across the whole bucket \(additionalConfig\.bucketLifecycle\)/),
+            expect.stringMatching(/no lifecycle rule aborts incomplete multipart uploads/),
+        ]);
+        // Rook refuses a claim carrying a field its operator does not allow.
+        const strict = edit(stacks.homelab, "storage-rook-operator", (h) => delete h.props.spec.values.obcAllowAdditionalConfigFields);
+        expect(messages(evaluate(media.bucketLifecycle, strict))).toEqual([expect.stringMatching(/additionalConfig\.bucketLifecycle is a field the Rook operator does not allow/)]);
+
+        // Versioning: said, never passed silently, at advisory level (no claim field can do it).
+        expect(evaluate(media.bucketRgwLimits, stacks.homelab)).toEqual([{ rule: "media-bucket-rgw-limits", level: "advisory", urn: claim.urn, message: expect.stringMatching(/it is not versioned: Rook's ObjectBucketClaim has no setting/) }]);
+        expect(evaluate(media.bucketVersioning, stacks.homelab)).toEqual([]);
+        expect(evaluate(media.bucketRgwLimits, stacks.prod)).toEqual([]);
     });
 });

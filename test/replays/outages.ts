@@ -44,6 +44,13 @@ export const REPLAYS: Replay[] = [
     { name: "proxy-connections", outage: "4 proxy and DNS limits", base: "homelab", changes: ["edge.proxy", "edge.dns"], rules: ["nginx-client-capacity", "dns-autoscaler"] },
     { name: "prune-tenant-data", outage: "5 prune deleting tenant data", base: "dev", changes: ["flux.tenantPruneProtection"], rules: ["tenant-data-never-pruned"] },
     {
+        name: "pi-memory",
+        outage: "3 a Raspberry Pi receiving its workers and every role-less pod",
+        base: "homelab",
+        changes: ["flux.controllers.source", "flux.controllers.kustomize", "flux.controllers.helm"],
+        rules: ["node-memory-budget"],
+    },
+    {
         name: "rollout-rates",
         outage: "2 a rollout that fits only at typed reconcile rates",
         base: "dev",
@@ -70,6 +77,13 @@ export const REPLAYS: Replay[] = [
         base: "homelab",
         changes: ["flux.tenantsRepository"],
         rules: ["no-plain-secrets"],
+    },
+    {
+        name: "rgw-unencrypted",
+        outage: "media: the Ceph RGW media bucket stored unencrypted",
+        base: "dev",
+        changes: ["storage.encryptedDevices"],
+        rules: ["media-bucket-encrypted"],
     },
     { name: "dns-replicas", outage: "4 DNS capped below what the cluster needs", base: "homelab", changes: ["edge.dns"], rules: ["dns-autoscaler"] },
 ];
