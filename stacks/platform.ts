@@ -9,7 +9,7 @@ import type { MediaAppInterface } from "../components/media/appInterface";
 import { MediaStorage } from "../components/media/mediaStorage";
 import { clusterSizeOf, tierRolesOf } from "../capacity/app";
 import { placementRole } from "../capacity/memory";
-import { Postgres } from "../components/data/postgres";
+import { Postgres, postgresBackupOf } from "../components/data/postgres";
 import { RedisTiers } from "../components/data/redis";
 import { AppWorkloads } from "../components/workloads/appWorkloads";
 import { EdgeProxy } from "../components/edge/proxy";
@@ -95,6 +95,7 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         flux: flux.ready,
         provider: cluster.provider,
         dependsOn: [appNamespace],
+        backup: postgresBackupOf(config.data.postgres.backup, media.app),
     });
     const redis = new RedisTiers("redis", { redis: config.data.redis, namespace: APP_NAMESPACE, storageClass, role: roles.data, provider: cluster.provider, dependsOn: [appNamespace] });
     const app = new AppWorkloads("app", {

@@ -366,6 +366,36 @@ describe("data", () => {
     });
 });
 
+describe("Postgres backups", () => {
+    const cluster = (rs: Resources) => named(rs, "postgres-cluster");
+    it("passes the shipped stacks: off-site on homelab and prod, in the cluster on dev only under dev's policy config", () => {
+        expect(evaluate(data.postgresBackups, stacks.homelab)).toEqual([]);
+        expect(evaluate(data.postgresBackups, stacks.prod)).toEqual([]);
+        expect(evaluate(data.postgresBackups, stacks.dev, { allowInClusterTarget: true })).toEqual([]);
+        expect(messages(evaluate(data.postgresBackups, stacks.dev))).toEqual([
+            "Cluster media-app/postgres backs up to s3://media.dev.localhost/postgres at http://rook-ceph-rgw-media.rook-ceph.svc:80, inside the cluster (the object store beside its own volumes): losing the cluster loses the database and its backups together.",
+        ]);
+    });
+
+    it("rejects a database without backups, without a ScheduledBackup, or without retention", () => {
+        const none = edit(without(stacks.homelab, "postgres-scheduled-backup"), "postgres-cluster", (c) => delete c.props.spec.backup);
+        expect(evaluate(data.postgresBackups, none)).toEqual([{ rule: "postgres-backups", level: "mandatory", urn: cluster(stacks.homelab).urn, message: expect.stringMatching(/has no backup to object storage \(spec\.backup\.barmanObjectStore\): a lost volume, node or cluster loses the database\.$/) }]);
+        expect(messages(evaluate(data.postgresBackups, without(stacks.homelab, "postgres-scheduled-backup")))).toEqual([expect.stringMatching(/has no active ScheduledBackup: WAL is archived but no base backup is taken/)]);
+        const suspended = edit(stacks.homelab, "postgres-scheduled-backup", (s) => (s.props.spec.suspend = true));
+        expect(evaluate(data.postgresBackups, suspended)).toHaveLength(1);
+        const forever = edit(stacks.homelab, "postgres-cluster", (c) => delete c.props.spec.backup.retentionPolicy);
+        expect(messages(evaluate(data.postgresBackups, forever))).toEqual([expect.stringMatching(/without a retention policy/)]);
+        // Any in-cluster Service name counts as the cluster's own failure domain; an external host does not.
+        expect([data.inClusterEndpoint("http://minio.backup.svc.cluster.local:9000"), data.inClusterEndpoint("http://minio:9000"), data.inClusterEndpoint("https://nas.home.arpa:9000")]).toEqual([true, true, false]);
+        // A plugin archiver is said, not passed: its target is not read.
+        const plugin = edit(stacks.homelab, "postgres-cluster", (c) => {
+            delete c.props.spec.backup;
+            c.props.spec.plugins = [{ name: "barman-cloud.cloudnative-pg.io", isWALArchiver: true, parameters: { barmanObjectName: "offsite" } }];
+        });
+        expect(messages(evaluate(data.postgresBackups, plugin))).toEqual([expect.stringMatching(/archives through the plugin barman-cloud\.cloudnative-pg\.io, whose target this rule cannot read/)]);
+    });
+});
+
 describe("workloads", () => {
     it("rejects a container without probes", () => {
         const blind = edit(stacks.prod, "app-web", (d) => delete container(d).livenessProbe);

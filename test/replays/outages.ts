@@ -85,5 +85,12 @@ export const REPLAYS: Replay[] = [
         changes: ["storage.encryptedDevices"],
         rules: ["media-bucket-encrypted"],
     },
+    {
+        name: "backup-in-cluster",
+        outage: "data: Postgres backed up onto the cluster's own Ceph",
+        base: "homelab",
+        changes: ["data.postgres.backup"],
+        rules: ["postgres-backups"],
+    },
     { name: "dns-replicas", outage: "4 DNS capped below what the cluster needs", base: "homelab", changes: ["edge.dns"], rules: ["dns-autoscaler"] },
 ];
