@@ -3,22 +3,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main } from "../../cli/main";
 import { PROJECT_ROOT, stackFile } from "../../config/load";
-import { stackConfig, writeStackFile } from "../harness";
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = "";
-    let err = "";
-    const log = jest.spyOn(console, "log").mockImplementation((...a) => void (out += `${a.join(" ")}\n`));
-    const write = jest.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
-    try {
-        return { code: await main(argv), out, err };
-    } finally {
-        log.mockRestore();
-        write.mockRestore();
-    }
-}
+import { platformCli as cli, stackConfig, writeStackFile } from "../harness";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-"));
 /** A path as the commands show it: relative inside the working directory, else absolute. */
