@@ -58,6 +58,20 @@ export function secondsPerObject(rate: MeasuredRate, sizing: ControllerSizing): 
     return workerSeconds / effectiveWorkers(rate, sizing);
 }
 
+/**
+ * Does `rate` credit some controller more throughput than `ceiling` would? It does when it claims more objects
+ * per second, or more per worker (measured at a lower concurrency), or more per core (measured on less CPU).
+ */
+export function creditsMoreThan(rate: MeasuredRate, ceiling: MeasuredRate): boolean {
+    return rate.perSecond > ceiling.perSecond || rate.perSecond / rate.concurrency > ceiling.perSecond / ceiling.concurrency || rate.perSecond / rate.cpu > ceiling.perSecond / ceiling.cpu;
+}
+
+/** Seconds per object crediting at most `ceiling`'s throughput: the slower of the two predictions. */
+export function creditedSecondsPerObject(rate: MeasuredRate, ceiling: MeasuredRate | undefined, sizing: ControllerSizing): number {
+    const claimed = secondsPerObject(rate, sizing);
+    return ceiling === undefined ? claimed : Math.max(claimed, secondsPerObject(ceiling, sizing));
+}
+
 /** Reconciles running in parallel: capped at the measured concurrency, scaled down for less CPU. */
 export function effectiveWorkers(rate: Pick<MeasuredRate, "concurrency" | "cpu">, sizing: ControllerSizing): number {
     return Math.min(sizing.concurrency, rate.concurrency) * Math.min(1, sizing.cpu / rate.cpu);
@@ -133,15 +147,19 @@ export function tenantRolloutSeconds(apps: number, model: RolloutModel): number 
 /**
  * A shard's predicted rollout from the fields a registered shard carries: its tenant and HelmRelease
  * counts (capacity annotations on its root Kustomization), each controller's `--concurrent` and CPU limit
- * (the Deployments' own args and resources) and the measured rates (annotations on those Deployments).
+ * (the Deployments' own args and resources) and the measured rates (annotations on those Deployments),
+ * each credited at most its `ceiling` when one is given (the policy pack's own threshold).
  */
 export function shardRolloutFromFields(f: {
     tenants: number;
     helmReleases: number;
-    kustomize: ControllerSizing & { measured: MeasuredRate };
-    helm: ControllerSizing & { measured: MeasuredRate };
+    kustomize: ControllerSizing & { measured: MeasuredRate; ceiling?: MeasuredRate };
+    helm: ControllerSizing & { measured: MeasuredRate; ceiling?: MeasuredRate };
 }): number {
-    const model = rolloutModel({ kustomize: f.kustomize.measured, helm: f.helm.measured }, { kustomize: f.kustomize, helm: f.helm });
+    const model: RolloutModel = {
+        kustomizationSeconds: creditedSecondsPerObject(f.kustomize.measured, f.kustomize.ceiling, f.kustomize),
+        helmReleaseSeconds: creditedSecondsPerObject(f.helm.measured, f.helm.ceiling, f.helm),
+    };
     return shardRolloutSeconds({ kustomizations: f.tenants, helmReleases: f.helmReleases }, model);
 }
 

@@ -9,7 +9,7 @@ import type { MediaAppInterface } from "../components/media/appInterface";
 import { MediaStorage } from "../components/media/mediaStorage";
 import { tierRolesOf } from "../config/model";
 import { placementRole } from "../capacity/memory";
-import { Postgres } from "../components/data/postgres";
+import { Postgres, postgresBackupOf } from "../components/data/postgres";
 import { RedisTiers } from "../components/data/redis";
 import { AppWorkloads } from "../components/workloads/appWorkloads";
 import { EdgeProxy } from "../components/edge/proxy";
@@ -59,7 +59,7 @@ export interface PlatformInput {
 
 /** Reads the tenant registry of a validated config (throws ConfigError with every problem). */
 export function platformInput(config: PlatformConfig, ctx: PlatformContext): PlatformInput {
-    return { config, tenants: loadStackTenants(config, ctx.projectRoot) };
+    return { config, tenants: loadStackTenants(config, ctx.projectRoot, { refuseLockBeyondShards: `--stack ${ctx.stack}` }) };
 }
 
 export function buildPlatform({ config, tenants }: PlatformInput, ctx: PlatformContext): PlatformOutputs {
@@ -104,6 +104,7 @@ export function buildPlatform({ config, tenants }: PlatformInput, ctx: PlatformC
         flux: flux.ready,
         provider: cluster.provider,
         dependsOn: [appNamespace],
+        backup: postgresBackupOf(config.data.postgres.backup, media.app),
     });
     const redis = new RedisTiers("redis", { redis: config.data.redis, namespace: APP_NAMESPACE, storageClass, role: roles.data, provider: cluster.provider, dependsOn: [appNamespace] });
     const app = new AppWorkloads("app", {

@@ -170,6 +170,10 @@ export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { 
                     metadata: { labels: { [SHARD_LABEL]: shard } },
                     spec: { chart: s.chart.name, version: s.chart.version, sourceRef: { kind: "HelmRepository", name: shardChartRepositoryName(s.chart.name, shard) } },
                 },
+                // Credentials the apps read from Secrets in the Flux namespace, each merged at its place in the values.
+                ...(t.apps.some((a) => (a.valuesFrom ?? []).length > 0)
+                    ? { valuesFrom: t.apps.flatMap((a) => (a.valuesFrom ?? []).map((v) => ({ kind: "Secret", name: v.secret, valuesKey: v.key, targetPath: `apps.${a.name}.${v.path}` }))) }
+                    : {}),
                 values: {
                     tenant: t.name,
                     plan: t.plan,

@@ -15,6 +15,7 @@ import {
     PRUNE_ANNOTATION,
     PRUNE_DISABLED,
     RECONCILE_PER_SECOND_ANNOTATION,
+    RECONCILE_RATE_SOURCE_ANNOTATION,
     SHARD_HELM_RELEASES_ANNOTATION,
     SHARD_LABEL,
     SHARD_ROLLOUT_SECONDS_ANNOTATION,
@@ -181,6 +182,7 @@ function shardDeployment(c: FluxController, shard: string, flux: FluxConfig, rol
             [RECONCILE_PER_SECOND_ANNOTATION]: String(measured.perSecond),
             [MEASURED_CONCURRENCY_ANNOTATION]: String(measured.concurrency),
             [MEASURED_CPU_ANNOTATION]: String(measured.cpu),
+            ...(flux.reconcile.source !== undefined ? { [RECONCILE_RATE_SOURCE_ANNOTATION]: flux.reconcile.source } : {}),
         },
     });
 }

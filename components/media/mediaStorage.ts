@@ -49,7 +49,7 @@ export function createMediaStorage(name: string, args: MediaStorageArgs, parent:
     const common = { app, provider: args.provider, dependsOn: args.dependsOn ?? [], labels: MEDIA_LABELS };
 
     if (m.provider === "rgw") {
-        createRgwMedia(name, { ...common, objectStore, rookOperatorNamespace: args.rookOperatorNamespace ?? "rook-ceph" }, parent);
+        createRgwMedia(name, { ...common, media: m, objectStore, rookOperatorNamespace: args.rookOperatorNamespace ?? "rook-ceph" }, parent);
         return app;
     }
     const cloudflare = m.cdn.provider === "cloudflare";

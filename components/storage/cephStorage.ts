@@ -17,6 +17,7 @@ import { cephDeviceClass, recoveryThrottles, storageModelInput } from "../../con
 import {
     DEDICATED_TAINT_KEY,
     ROLE_LABEL,
+    SINGLE_STORAGE_NODE_ANNOTATION,
     STORAGE_CLIENT_NORMAL_ANNOTATION,
     STORAGE_CLIENT_PEAK_ANNOTATION,
     STORAGE_HEADROOM_ANNOTATION,
@@ -40,6 +41,8 @@ export const CEPH_CLUSTER_NAME = "rook-ceph";
 export const ROOK_CHART_REPOSITORY = "https://charts.rook.io/release";
 /** Port of the RGW service media apps reach (components/media assumes 80, as Rook's example object store). */
 export const RGW_PORT = 80;
+/** ObjectBucketClaim additionalConfig fields the Rook operator honours: its defaults (maxObjects, maxSize, Rook ≥ 1.17) and bucketLifecycle. */
+export const OBC_ALLOWED_CONFIG_FIELDS = ["maxObjects", "maxSize", "bucketLifecycle"] as const;
 /** On EC2 the instance-store disks, by their udev by-id links (NVMe kernel names are not stable across boots on Nitro). */
 export const EC2_INSTANCE_STORE_PATH_FILTER = "^/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_";
 
@@ -130,6 +133,7 @@ export function capacityAnnotations(storage: StorageConfig): Record<string, stri
         [STORAGE_RECOVERY_MBPS_ANNOTATION]: String(storage.recovery.mbpsPerOsd),
         [STORAGE_HEADROOM_ANNOTATION]: String(storage.headroom),
         [STORAGE_MAX_RECOVERY_HOURS_ANNOTATION]: String(storage.recovery.maxHours),
+        ...(storage.singleNode ? { [SINGLE_STORAGE_NODE_ANNOTATION]: "true" } : {}),
     };
 }
 
@@ -168,7 +172,13 @@ export function cephClusterManifest(storage: StorageConfig, model: StorageModel)
             },
             priorityClassNames: { mon: "system-node-critical", osd: "system-node-critical", mgr: "system-cluster-critical" },
             disruptionManagement: { managePodBudgets: true },
-            storage: { useAllNodes: false, useAllDevices: false, nodes: storage.nodes.map(rookNode) },
+            storage: {
+                useAllNodes: false,
+                useAllDevices: false,
+                // dm-crypt on every OSD Rook creates from now on (encryption at rest, RGW's media included).
+                ...(storage.encryptedDevices ? { config: { encryptedDevice: "true" } } : {}),
+                nodes: storage.nodes.map(rookNode),
+            },
         },
     };
 }
@@ -305,6 +315,9 @@ export function rookOperatorManifest(storage: StorageConfig, fluxNamespace: stri
             values: {
                 crds: { enabled: false },
                 customHostnameLabel: STORAGE_NODE_LABEL,
+                // Rook's safe defaults plus the media claim's lifecycle rules (components/media/rgwBucket.ts);
+                // never bucketPolicy, which would let any claim open its bucket.
+                obcAllowAdditionalConfigFields: OBC_ALLOWED_CONFIG_FIELDS.join(","),
                 // The CSI node plugin must run wherever a volume is mounted, dedicated pools included
                 // (Postgres and Redis volumes live on data nodes).
                 csi: { pluginTolerations: [{ key: DEDICATED_TAINT_KEY, operator: "Exists", effect: "NoSchedule" }] },

@@ -260,7 +260,12 @@ describe.each(["dev", "homelab"])("%s: a bucket claim on the Ceph object store",
         // The check is real: a misspelt field of the claim is caught.
         expect(schemaErrors(manifestOf({ ...claim.inputs, spec: { ...claim.inputs.spec, bucketname: "x" } })).join()).toMatch(/additional properties \(bucketname\)/);
         expect(claim.inputs.metadata).toMatchObject({ name: "media-bucket", namespace: "media-app" });
-        expect(claim.inputs.spec).toEqual({ bucketName: run.config.media.hostname, storageClassName: "ceph-bucket" });
+        expect(claim.inputs.spec).toMatchObject({ bucketName: run.config.media.hostname, storageClassName: "ceph-bucket" });
+        // The same two whole-bucket lifecycle rules as the S3 bucket's, in S3's JSON, rules sorted by ID.
+        expect(JSON.parse(claim.inputs.spec.additionalConfig.bucketLifecycle).Rules).toEqual([
+            { ID: "abort-incomplete-multipart-uploads", Status: "Enabled", Prefix: "", AbortIncompleteMultipartUpload: { DaysAfterInitiation: run.config.media.incompleteUploadDays } },
+            { ID: "expire-noncurrent-versions", Status: "Enabled", Prefix: "", NoncurrentVersionExpiration: { NoncurrentDays: run.config.media.noncurrentVersionDays } },
+        ]);
         expect(claim.protect).toBe(true);
         expect(claim.provider).toMatch(/pulumi:providers:kubernetes::platform-k8s/);
         expect(claim.dependencies).toContain(run.one("app-namespace").urn);
@@ -277,9 +282,18 @@ describe.each(["dev", "homelab"])("%s: a bucket claim on the Ceph object store",
         });
     });
 
-    it("creates nothing in AWS or Cloudflare, and nothing public", () => {
+    it("creates nothing in AWS or Cloudflare, and nothing public; encrypted at rest, with lifecycle; says it cannot be versioned", () => {
         expect(run.resources.filter((r) => /^(aws|cloudflare):/.test(r.type) && r.parent.includes("MediaStorage"))).toEqual([]);
-        expect(mediaBucketFindings(asRecords(run.resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: run.config.media.hostname, issues: [], problems: [] }]);
+        expect(mediaBucketFindings(asRecords(run.resources), CLOUDFLARE_RANGES)).toEqual([
+            {
+                bucket: run.config.media.hostname,
+                issues: [{ aspect: "rgw-limits", message: expect.stringMatching(/^it is not versioned: Rook's ObjectBucketClaim has no setting/) }],
+                problems: [expect.any(String)],
+            },
+        ]);
+        // The operator lets claims carry their lifecycle, and nothing riskier.
+        expect(run.one("storage-rook-operator").inputs.spec.values.obcAllowAdditionalConfigFields).toBe("maxObjects,maxSize,bucketLifecycle");
+        expect(run.one("storage-cluster").inputs.spec.storage.config).toEqual({ encryptedDevice: "true" });
     });
 
     it("gives apps the same interface as S3: endpoint, bucket, credentials Secret and CDN hostname", () => {

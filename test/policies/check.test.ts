@@ -98,6 +98,31 @@ describe("the check command", () => {
         expect(r.err).toMatch(/storage-network-headroom\.headroom: expected a value that must be <= 1, got 1\.5/);
     });
 
+    it("takes the policy config of the stack's environment whatever the file is called, and says which", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        const review = path.join(dir, "review of dev.yml");
+        fs.copyFileSync(stackFile("dev"), review);
+        const r = await cli(["check", "--stack-file", review]);
+        expect(r.code).toBe(0);
+        expect(r.out).toMatch(/^check review-of-dev \(.*\): \d+ resources, .*policy config policies\/config\/dev\.json \(environment dev\)$/m);
+        // A homelab stack file named after dev runs under homelab's thresholds (the replay "dev").
+        const named = await cli(["check", "--stack-file", replayFile("dev"), "--json"]);
+        expect(JSON.parse(named.out)).toMatchObject({ stack: "dev", environment: "homelab", policyConfigFile: path.resolve(__dirname, "../../policies/config/homelab.json") });
+    });
+
+    it("warns on stderr when the policy config runs a rule below the level the environment's shipped config gives it", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        const lax = path.join(dir, "lax.json");
+        fs.writeFileSync(lax, JSON.stringify({ "ceph-replica-size": { enforcementLevel: "advisory", minReplicas: 1 }, "no-plain-secrets": "disabled" }));
+        const r = await cli(["check", "--stack-file", replayFile("dev"), "--policy-config", lax]);
+        expect(r.err).toContain(`warning: ${path.relative(process.cwd(), lax)} runs ceph-replica-size (advisory), which the shipped config of environment homelab makes mandatory\n`);
+        expect(r.err).toContain("runs no-plain-secrets (disabled), which the shipped config of environment homelab makes mandatory");
+        // Downgraded, the replay's violation no longer stops it: which is why it is said out loud.
+        expect(r.code).toBe(0);
+        const same = await cli(["check", "--stack-file", replayFile("dev"), "--policy-config", path.resolve(__dirname, "../../policies/config/homelab.json")]);
+        expect(same.err).not.toMatch(/warning/);
+    });
+
     it("prints the capacity report of a stack as JSON", async () => {
         const { code, out } = await cli(["capacity", "report", "--stack", "dev", "--json"]);
         expect(code).toBe(0);
