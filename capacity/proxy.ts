@@ -70,6 +70,8 @@ export function proxyBudgets(peakClients: number, replicas: number, n: NginxSizi
             used: peakClients,
             limit: proxyClientCapacity(replicas, n),
             unit: "clients",
+            // components/edge sizes worker_connections from the peak × headroom, and the file limit from them.
+            kind: "sized",
         },
         {
             id: "edge.proxy.open-files",
@@ -77,6 +79,7 @@ export function proxyBudgets(peakClients: number, replicas: number, n: NginxSizi
             used: FILES_PER_CONNECTION * n.workerConnections,
             limit: n.workerRlimitNofile,
             unit: "files",
+            kind: "sized",
         },
     ];
 }

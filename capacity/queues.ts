@@ -129,6 +129,7 @@ export function queueBudgets(loads: QueueLoad[], servers: QueueServer[], ceiling
             used: schedulerProcesses(servers),
             limit: 1,
             unit: "processes",
+            kind: "exact",
         },
     ];
 }
