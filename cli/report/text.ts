@@ -85,7 +85,7 @@ export function formatCapacity(summary: Summary, opts: { width?: number; colour?
     for (const g of groups) {
         lines.push(paint(colour, "bold", g.rule));
         for (const r of g.rows) {
-            const status = paintStatus(colour, r.status, r.status.padEnd(4));
+            const status = paintStatus(colour, r.status);
             const right = `${withBar ? `${paint(colour, "dim", bar(r))} ` : ""}${r.figures.padStart(figW)} ${r.percent.padStart(pctW)}  ${status}`;
             if (narrow) {
                 lines.push(...hang("  ", r.budget.title, width, 4), `    ${r.figures} ${r.percent}  ${status}`.trimEnd());

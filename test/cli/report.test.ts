@@ -85,7 +85,7 @@ describe("text for a terminal", () => {
     it("colours the status only when asked to (a terminal without NO_COLOR)", () => {
         const text = formatCapacity(summary, { width: 100, colour: true });
         expect(text).toContain("\x1b[1m\x1b[31mOVER\x1b[0m\x1b[0m");
-        expect(text).toContain("\x1b[32mok  \x1b[0m");
+        expect(text).toContain("\x1b[32mok\x1b[0m");
     });
 
     it("shortens a numbered series of names in a title", () => {
