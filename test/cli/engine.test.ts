@@ -217,12 +217,12 @@ describe("the pinned engine", () => {
     });
 
     it("is stated in one place: the workflows read versions.env and name no version of their own", () => {
-        const files = [".github/workflows/pr.yml", ".github/workflows/deploy.yml", ".github/actions/pulumi-engine/action.yml"];
+        const files = [".github/workflows/pr.yml", ".github/workflows/deploy.yml", ".github/workflows/drift.yml", ".github/actions/pulumi-engine/action.yml"];
         for (const f of files) {
             const text = fs.readFileSync(path.join(root, f), "utf8");
             expect(text).not.toContain(pins.PULUMI_VERSION);
             expect(text).not.toContain(pins.PULUMI_KUBERNETES_VERSION);
         }
-        expect(fs.readFileSync(path.join(root, files[2]), "utf8")).toContain("source scripts/engine/versions.env");
+        expect(fs.readFileSync(path.join(root, files[3]), "utf8")).toContain("source scripts/engine/versions.env");
     });
 });

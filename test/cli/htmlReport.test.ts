@@ -12,7 +12,8 @@ import { statusOf } from "../../cli/report/budgets";
 import { loadStackFile, PROJECT_ROOT, stackFile } from "../../config/load";
 import { replayFile } from "../replays/outages";
 
-const CHROMIUM = "/usr/bin/chromium";
+// Debian's chromium; elsewhere (a CI runner's preinstalled browser) MEDIA_PLATFORM_CHROMIUM names one.
+const CHROMIUM = process.env.MEDIA_PLATFORM_CHROMIUM || "/usr/bin/chromium";
 const OUTPUT = path.join(PROJECT_ROOT, "test-output");
 const chromium = fs.existsSync(CHROMIUM);
 
