@@ -71,7 +71,7 @@ export function formatCapacity(summary: Summary, opts: { width?: number; colour?
     const pctW = 6;
     // indent 2, gaps of 2 between title, figures, %, status (4).
     const fixed = 2 + 2 + figW + 1 + pctW + 2 + 4;
-    const withBar = width - fixed - (BAR + 2) >= 44;
+    const withBar = width - fixed - (BAR + 2) >= 56;
     const titleW = width - fixed - (withBar ? BAR + 2 : 0);
     // Too narrow for a title column: each title on its own lines, the figures under it.
     const narrow = titleW < 24;
