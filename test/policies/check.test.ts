@@ -54,7 +54,7 @@ describe.each(OUTAGES)("outage %s", (_outage, file, rules) => {
         expect(result.mandatory).toBeGreaterThan(0);
     });
 
-    it("prints exactly its golden text and JSON", () => expectGolden(path.basename(file, ".yaml").replace(/^Pulumi\./, ""), result));
+    it("prints exactly its golden text and JSON", () => expectGolden(`replays/${path.basename(file, ".yaml").replace(/^Pulumi\./, "")}`, result));
 
     it("is rejected by the same rules run in-process on its registered resources", () => {
         const resources = policyResources(result.run!.resources);
