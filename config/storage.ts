@@ -14,7 +14,6 @@ export const deviceSchema = z.strictObject({
     /** Media class, which sets the OSD's device class. Default nvme. */
     class: oneOf(["nvme", "ssd", "hdd"] as const).default("nvme"),
 });
-export type DeviceConfig = z.output<typeof deviceSchema>;
 
 /** A storage node: either an EC2 instance type from the catalog, or bare metal declaring its own hardware. */
 export const storageNodeSchema = z
