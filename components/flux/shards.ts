@@ -70,12 +70,6 @@ export function controllerArgs(c: FluxController, opts: { selector: string; serv
     return args;
 }
 
-/** The value of `--flag=value` in container args (the policy pack reads --concurrent and selectors this way). */
-export function argValue(args: readonly string[], flag: string): string | undefined {
-    const hit = args.find((a) => a.startsWith(`${flag}=`));
-    return hit?.slice(flag.length + 1);
-}
-
 const securityContext = {
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,

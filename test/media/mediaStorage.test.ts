@@ -3,12 +3,13 @@ import { UNKNOWN } from "../../contract/resource";
 import { mediaBucketFindings, type BucketAspect, type ResourceRecord } from "../../formats/bucketChecks";
 import { mediaWriterPolicy, parsePolicy, publicAccessProblems, statementsOf } from "../../formats/bucketPolicy";
 import { CLOUDFLARE_RANGES } from "../../formats/cloudflareRanges";
-import { policyResources } from "../../stacks/resources";
+import { plainProps, policyResources } from "../../stacks/resources";
 import { runStack, type RegisteredResource, type StackRun } from "../harness";
 import { mediaUnderMocks, MOCK_ZONE_ID, S3_MEDIA, type MockedResource } from "./componentMocks";
 import { manifestOf, schemaErrors } from "../schema/validate";
 
-const asRecords = (rs: { type: string; inputs: Record<string, any> }[]): ResourceRecord[] => rs.map((r) => ({ type: r.type, props: r.inputs }));
+/** Mocked registrations as the rules see them (plain JSON, unknowns as the contract's marker). */
+const asRecords = (rs: { type: string; inputs: Record<string, any> }[]): ResourceRecord[] => rs.map((r) => ({ type: r.type, props: plainProps(r.inputs) }));
 
 /** A secret input as registered: Pulumi wraps it as { <signature>: <secret sig>, value }. */
 const revealed = (v: any) => (v !== null && typeof v === "object" && "value" in v && Object.keys(v).length === 2 ? v.value : v);

@@ -1,22 +1,16 @@
 // CephStorage under mocks for the three shipped stacks: every Rook and Flux object valid against the upstream
 // CRDs, explicit nodes and devices, daemons sized by the capacity model, capacity facts a policy can rebuild
 // the model from, and the stateful objects protected.
-import { decodeStorageNodes, storageModel, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
+import { storageModel } from "../../capacity/storage";
 import { storageModelInput } from "../../config/model";
-import {
-    STORAGE_CLIENT_NORMAL_ANNOTATION,
-    STORAGE_CLIENT_PEAK_ANNOTATION,
-    STORAGE_HEADROOM_ANNOTATION,
-    STORAGE_MAX_RECOVERY_HOURS_ANNOTATION,
-    STORAGE_MDS_MBPS_ANNOTATION,
-    STORAGE_NODE_LABEL,
-    STORAGE_NODES_ANNOTATION,
-    STORAGE_RECOVERY_MBPS_ANNOTATION,
-    STORAGE_WRITE_FRACTION_ANNOTATION,
-} from "../../contract/labels";
+import { STORAGE_NODE_LABEL } from "../../contract/labels";
 import { blockPoolManifest, cephClusterManifest, EC2_INSTANCE_STORE_PATH_FILTER, filesystemManifest, ROOK_NAMESPACE } from "../../components/storage/cephStorage";
+import { memoryMiB } from "../../policies/k8s";
+import { storageInputOf } from "../../policies/rules/storage";
+import { policyResources } from "../../stacks/resources";
 import { manifestOf, schemaErrors } from "../schema/validate";
 import { runStack, SHIPPED_STACKS, type RegisteredResource, type StackRun } from "../harness";
+import { resourceOf } from "../workloads/read";
 
 const kindOf = (r: RegisteredResource) => r.inputs.kind as string;
 const storageParts = (run: StackRun) => run.resources.filter((r) => r.name.startsWith("storage-"));
@@ -26,8 +20,7 @@ const one = (run: StackRun, kind: string) => {
     expect(found).toHaveLength(1);
     return found[0];
 };
-/** Parses a Kubernetes memory quantity in Mi or Gi into GiB. */
-const gib = (q: string) => (q.endsWith("Gi") ? parseFloat(q) : parseFloat(q) / 1024);
+const gib = (q: string) => (memoryMiB(q) ?? NaN) / 1024;
 
 const runs: Partial<Record<string, StackRun>> = {};
 beforeAll(async () => {
@@ -118,34 +111,10 @@ describe.each(SHIPPED_STACKS)("Ceph storage in the %s stack", (stack) => {
     });
 
     it("carries the capacity facts a policy needs to rebuild the model from the CephCluster, filesystem and pools", () => {
-        const cluster = one(run(), "CephCluster").inputs;
-        const a = cluster.metadata.annotations;
-        const fs = one(run(), "CephFilesystem").inputs.spec;
-        const pools = [one(run(), "CephBlockPool").inputs.spec, fs.metadataPool, ...fs.dataPools, ...crOfKind(run(), "CephObjectStore").flatMap((o) => [o.inputs.spec.dataPool])];
-        const rebuilt: StorageModelInput = {
-            nodes: decodeStorageNodes(a[STORAGE_NODES_ANNOTATION]),
-            daemons: {
-                monCount: cluster.spec.mon.count,
-                mgrCount: cluster.spec.mgr.count,
-                activeMds: fs.metadataServer.activeCount,
-                standbyMds: fs.metadataServer.activeCount,
-                mdsMemoryGiB: gib(fs.metadataServer.resources.limits.memory),
-                rgwInstances: crOfKind(run(), "CephObjectStore")[0]?.inputs.spec.gateway.instances ?? 0,
-                osdMemoryTargetGiB: Number(cluster.spec.cephConfig.osd.osd_memory_target) / 2 ** 30,
-                replicas: Math.max(...pools.map((p) => p.replicated.size)),
-            },
-            load: {
-                normalClientMBps: Number(a[STORAGE_CLIENT_NORMAL_ANNOTATION]),
-                peakClientMBps: Number(a[STORAGE_CLIENT_PEAK_ANNOTATION]),
-                writeFraction: Number(a[STORAGE_WRITE_FRACTION_ANNOTATION]),
-                mdsMBpsPerActive: Number(a[STORAGE_MDS_MBPS_ANNOTATION]),
-                recoveryMBpsPerOsd: Number(a[STORAGE_RECOVERY_MBPS_ANNOTATION]),
-            },
-            throttles: throttlesFromCephConfig(cluster.spec.cephConfig.osd, "ssd"),
-            headroom: Number(a[STORAGE_HEADROOM_ANNOTATION]),
-            maxRecoveryHours: Number(a[STORAGE_MAX_RECOVERY_HOURS_ANNOTATION]),
-        };
-        expect(rebuilt).toEqual(storageModelInput(run().config.storage));
+        const storage = run().config.storage;
+        // The pack's own reader; headroom and recovery time are its thresholds, here the stack's.
+        const rebuilt = storageInputOf(resourceOf(run(), "CephCluster", "rook-ceph"), policyResources(run().resources), { headroom: storage.headroom, maxRecoveryHours: storage.recovery.maxHours });
+        expect(rebuilt).toEqual(storageModelInput(storage));
     });
 
     it("protects the namespace, cluster, pools, filesystem and object store", () => {
