@@ -12,15 +12,10 @@ import { policyResources } from "../../stacks/resources";
 import { RULES } from "../../policies/rules";
 import { stackFile } from "../../config/load";
 import { REPLAY_DIR, REPLAYS, replayFile } from "../replays/outages";
-import { SHIPPED_STACKS } from "../harness";
 import { expectGolden } from "./golden";
 
+
 const OUTAGES = REPLAYS.map((r): [string, string, string[]] => [r.outage, path.basename(replayFile(r.name)), r.rules]);
-/** A replay's golden files: named after it, unless a shipped stack's (rules.test.ts) already are (the replay "dev"). */
-const goldenName = (file: string) => {
-    const name = path.basename(file, ".yaml").replace(/^Pulumi\./, "");
-    return (SHIPPED_STACKS as readonly string[]).includes(name) ? `replay-${name}` : name;
-};
 
 let pack: PolicyPackProcess;
 beforeAll(async () => {
@@ -59,7 +54,7 @@ describe.each(OUTAGES)("outage %s", (_outage, file, rules) => {
         expect(result.mandatory).toBeGreaterThan(0);
     });
 
-    it("prints exactly its golden text and JSON", () => expectGolden(goldenName(file), result));
+    it("prints exactly its golden text and JSON", () => expectGolden(`replays/${path.basename(file, ".yaml").replace(/^Pulumi\./, "")}`, result));
 
     it("is rejected by the same rules run in-process on its registered resources", () => {
         const resources = policyResources(result.run!.resources);

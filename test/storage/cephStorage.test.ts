@@ -1,16 +1,16 @@
 // CephStorage under mocks for the three shipped stacks: every Rook and Flux object valid against the upstream
 // CRDs, explicit nodes and devices, daemons sized by the capacity model, capacity facts a policy can rebuild
 // the model from, and the stateful objects protected.
-import { storageModel } from "../../capacity/storage";
+import { STORAGE_FACTS } from "../../contract/facts";
+import { DEFAULT_MAX_RECOVERY_HOURS, DEFAULT_STORAGE_HEADROOM, storageModel } from "../../capacity/storage";
+import { storageInputOf } from "../../policies/rules/storage";
+import { policyResources } from "../../stacks/resources";
 import { storageModelInput } from "../../config/model";
 import { STORAGE_NODE_LABEL } from "../../contract/labels";
 import { blockPoolManifest, cephClusterManifest, EC2_INSTANCE_STORE_PATH_FILTER, filesystemManifest, ROOK_NAMESPACE } from "../../components/storage/cephStorage";
 import { memoryMiB } from "../../policies/k8s";
-import { storageInputOf } from "../../policies/rules/storage";
-import { policyResources } from "../../stacks/resources";
 import { manifestOf, schemaErrors } from "../schema/validate";
 import { runStack, SHIPPED_STACKS, type RegisteredResource, type StackRun } from "../harness";
-import { resourceOf } from "../workloads/read";
 
 const kindOf = (r: RegisteredResource) => r.inputs.kind as string;
 const storageParts = (run: StackRun) => run.resources.filter((r) => r.name.startsWith("storage-"));
@@ -111,10 +111,13 @@ describe.each(SHIPPED_STACKS)("Ceph storage in the %s stack", (stack) => {
     });
 
     it("carries the capacity facts a policy needs to rebuild the model from the CephCluster, filesystem and pools", () => {
-        const storage = run().config.storage;
-        // The pack's own reader; headroom and recovery time are its thresholds, here the stack's.
-        const rebuilt = storageInputOf(resourceOf(run(), "CephCluster", "rook-ceph"), policyResources(run().resources), { headroom: storage.headroom, maxRecoveryHours: storage.recovery.maxHours });
-        expect(rebuilt).toEqual(storageModelInput(storage));
+        // The storage rules' own reader, at the pack's default thresholds, rebuilds what the component sized from config.
+        const resources = policyResources(run().resources);
+        const cluster = resources.find((r) => r.type === "kubernetes:ceph.rook.io/v1:CephCluster")!;
+        const thresholds = { headroom: DEFAULT_STORAGE_HEADROOM, maxRecoveryHours: DEFAULT_MAX_RECOVERY_HOURS };
+        expect(storageInputOf(cluster, resources, thresholds)).toEqual(storageModelInput(run().config.storage));
+        // A stack's own headroom or recovery limit is carried only when it tightens the pack's.
+        expect(Object.keys(cluster.props.metadata.annotations)).not.toContain(STORAGE_FACTS.keys.headroom);
     });
 
     it("protects the namespace, cluster, pools, filesystem and object store", () => {
