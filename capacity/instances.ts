@@ -101,19 +101,9 @@ export function instanceType(name: string): InstanceType {
     return t;
 }
 
-/** The sentence config validation uses after the path, e.g. `expected an instance type from the catalog (…), got "m9x.huge"`. */
-export function unknownInstanceTypeMessage(name: string): string {
-    return `expected an instance type from the catalog (${instanceTypeNames().join(", ")}), got ${JSON.stringify(name)}`;
-}
-
 /** Decimal GB (as AWS lists instance store) → GiB (as Kubernetes and Ceph count). */
 export function gbToGiB(gb: number): number {
     return (gb * 1e9) / 2 ** 30;
-}
-
-/** Local NVMe capacity of a type in GiB (0 for EBS-only types). */
-export function localNvmeGiB(t: InstanceType): number {
-    return t.nvme.count * gbToGiB(t.nvme.sizeGB);
 }
 
 /** Architectures a workload may run on: amd64 only unless its image is declared multi-arch. */

@@ -192,24 +192,6 @@ export function storageTrafficMBps(p: {
     return { client, replication, mds, recovery, inbound, outbound, wire: Math.max(inbound, outbound) * WIRE_OVERHEAD };
 }
 
-/** Payload MB/s Ceph can move through a link of `gbps` when it is the bottleneck. */
-export function usableLinkMBps(gbps: number): number {
-    return gbpsToMBps(gbps) * CEPH_LINK_EFFICIENCY / WIRE_OVERHEAD;
-}
-
-/**
- * Client write throughput the links allow: every write lands on `replicas` inbound links, so `nodes` links
- * carry nodes ÷ replicas of their usable rate in client data.
- */
-export function clientWriteCapacityMBps(nodes: number, linkGbps: number, replicas: number): number {
-    return (nodes * usableLinkMBps(linkGbps)) / Math.max(1, replicas);
-}
-
-/** Wire traffic as a fraction of a node's baseline (1 = the NIC is full). */
-export function nicUtilisation(wireMBps: number, baselineGbps: number): number {
-    return wireMBps / gbpsToMBps(baselineGbps);
-}
-
 /** Pods of one kind a node hosts when `count` of them spread over `nodes` (Rook spreads mons, mgrs, MDS, RGW). */
 export function daemonsPerNode(count: number, nodes: number): number {
     return nodes <= 0 ? count : Math.ceil(count / nodes);
@@ -293,11 +275,6 @@ export function recoverySeconds(p: { dataMB: number; busiestReceiverMB: number; 
     const duty = p.pgsAtOnce > 1 ? RECOVERY_RECEIVER_DUTY : 1;
     const link = p.busiestReceiverMB / (p.spareMBps * duty);
     return link > throttle ? { seconds: link, bound: "link" } : { seconds: throttle, bound: "throttles" };
-}
-
-/** Hours to copy `dataGiB` over one link of `gbps` as a single stream (a lower bound on any recovery). */
-export function wireRecoveryHours(dataGiB: number, gbps: number): number {
-    return (dataGiB * 2 ** 30) / 1e6 / spareForRecoveryMBps(gbps, 0) / 3600;
 }
 
 // ── The model ────────────────────────────────────────────────────────────────────────────────────────

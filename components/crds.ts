@@ -46,7 +46,7 @@ export function upstreamCrds(set: CrdSet): CrdManifest[] {
  * Registers an operator's CRDs as children of `parent`, named `${name}-crd-<plural>.<group>`. Protected:
  * deleting a CRD deletes every object of its kind (the Ceph cluster, the database), so it takes an explicit unprotect.
  */
-export function installCrds(name: string, set: CrdSet, parent: pulumi.Resource, provider: k8s.Provider | undefined): k8s.apiextensions.v1.CustomResourceDefinition[] {
+export function installCrds(name: string, set: CrdSet, parent: pulumi.Resource, provider: k8s.Provider): k8s.apiextensions.v1.CustomResourceDefinition[] {
     return upstreamCrds(set).map(
         (crd) => new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd-${crd.metadata.name}`, crd as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, { parent, provider, protect: true }),
     );

@@ -42,6 +42,12 @@ export const clusterSchema = expecting(
     'an object whose provider is "render", "eks" or "existing"',
 );
 export type ClusterConfig = z.output<typeof clusterSchema>;
+export type EksClusterConfig = Extract<ClusterConfig, { provider: "eks" }>;
+
+/** Whether the platform runs on AWS (an EKS cluster): node groups, EC2 storage nodes and S3 media need it. */
+export function onAws<C extends { cluster: ClusterConfig }>(config: C): config is C & { cluster: EksClusterConfig } {
+    return config.cluster.provider === "eks";
+}
 
 /** dev | prod | homelab: which safety floors apply (e.g. replica size ≥ 3 outside dev). */
 export const environmentSchema = oneOf(["dev", "prod", "homelab"] as const);

@@ -2,6 +2,7 @@
 // Capacity limits are not checked here: the policy pack judges those, so an outage can still be replayed.
 import type { ConfigProblem } from "./errors";
 import { renderValue } from "./errors";
+import { onAws } from "./cluster";
 import type { PlatformConfig } from "./schema";
 import { nodePoolProblems } from "./nodePools";
 import { storageProblems } from "./storage";
@@ -16,7 +17,6 @@ function duplicates(names: string[]): Map<string, number[]> {
 export function crossSectionProblems(cfg: PlatformConfig): ConfigProblem[] {
     const out: ConfigProblem[] = [];
     const add = (path: string, message: string) => out.push({ path, message });
-    const onAws = cfg.cluster.provider === "eks";
 
     for (const [name, idx] of duplicates(cfg.nodePools.map((p) => p.name))) {
         for (const i of idx.slice(1)) add(`nodePools[${i}].name`, `expected a unique pool name, got ${renderValue(name)} (also nodePools[${idx[0]}])`);
@@ -30,16 +30,16 @@ export function crossSectionProblems(cfg: PlatformConfig): ConfigProblem[] {
     }
     cfg.nodePools.forEach((p, i) => {
         if (p.kind === "aws") {
-            if (!onAws) add(`nodePools[${i}].kind`, `expected "baremetal" unless cluster.provider is "eks", got "aws"`);
+            if (!onAws(cfg)) add(`nodePools[${i}].kind`, `expected "baremetal" unless cluster.provider is "eks", got "aws"`);
             if (!(p.size.min <= p.size.desired && p.size.desired <= p.size.max)) {
                 add(`nodePools[${i}].size`, `expected min ≤ desired ≤ max, got ${p.size.min} / ${p.size.desired} / ${p.size.max}`);
             }
         }
     });
     cfg.storage.nodes.forEach((n, i) => {
-        if (n.instanceType !== undefined && !onAws) add(`storage.nodes[${i}].instanceType`, `expected bare-metal hardware unless cluster.provider is "eks", got ${renderValue(n.instanceType)}`);
+        if (n.instanceType !== undefined && !onAws(cfg)) add(`storage.nodes[${i}].instanceType`, `expected bare-metal hardware unless cluster.provider is "eks", got ${renderValue(n.instanceType)}`);
     });
-    out.push(...nodePoolProblems(cfg.nodePools), ...storageProblems(cfg.storage, onAws));
+    out.push(...nodePoolProblems(cfg.nodePools), ...storageProblems(cfg.storage, onAws(cfg)));
     if (cfg.storage.network.provider === "multus" && !cfg.storage.network.publicNetwork) {
         add("storage.network.publicNetwork", "expected a NetworkAttachmentDefinition when network.provider is multus, got nothing");
     }
@@ -76,7 +76,7 @@ export function crossSectionProblems(cfg: PlatformConfig): ConfigProblem[] {
         }
     }
     if (cfg.media.provider === "s3") {
-        if (!onAws) add("media.provider", `expected "rgw" unless cluster.provider is "eks", got "s3"`);
+        if (!onAws(cfg)) add("media.provider", `expected "rgw" unless cluster.provider is "eks", got "s3"`);
         if (!cfg.media.region) add("media.region", "expected an AWS region for an s3 bucket, got nothing");
     } else if (!cfg.storage.objectStore.enabled) {
         add("storage.objectStore.enabled", "expected true when media.provider is rgw (media lives on the Ceph object store), got false");

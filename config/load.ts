@@ -2,11 +2,10 @@
 // Both paths end in `parsePlatformConfig`, so they accept and reject exactly the same things.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as YAML from "yaml";
 import { ConfigError, parseOrThrow } from "./errors";
 import { PROJECT, platformSchema, type PlatformConfig } from "./schema";
 import { crossSectionProblems } from "./consistency";
-import { documentValue, yamlSyntaxProblems } from "./yaml";
+import { readYaml } from "./yaml";
 
 /** The project root: the folder holding Pulumi.yaml. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -46,11 +45,7 @@ export function readStackFileConfig(file: string): Record<string, unknown> {
     } catch (e) {
         throw new ConfigError([{ path: file, message: `cannot read the stack file (${(e as NodeJS.ErrnoException).code ?? e})` }]);
     }
-    const doc = YAML.parseDocument(text, { prettyErrors: true });
-    if (doc.errors.length > 0) throw new ConfigError(yamlSyntaxProblems(doc.errors, file), file);
-    const read = documentValue(doc, file);
-    if ("problem" in read) throw new ConfigError([read.problem], file);
-    const top = read.value;
+    const top = readYaml(text, path.basename(file), file).value;
     if (top === null || top === undefined) return {};
     if (typeof top !== "object" || Array.isArray(top)) {
         throw new ConfigError([{ path: path.basename(file), message: "expected a mapping with a config: key" }], file);

@@ -12,7 +12,6 @@ export function tierRolesOf(cfg: PlatformConfig): { data: string | undefined; we
     return { data: placementRole("data", roles), web: placementRole("web", roles), workers: placementRole("workers", roles) };
 }
 
-
 /** A configured storage node's hardware: bare metal declares it, an EC2 node takes it from the catalog. */
 export function storageNodeHardware(node: StorageNodeConfig): StorageNodeHardware {
     const osds = node.devices.length;
@@ -21,7 +20,7 @@ export function storageNodeHardware(node: StorageNodeConfig): StorageNodeHardwar
         const t = instanceType(node.instanceType);
         return { name: node.name, arch: t.arch, cpu: t.vcpu, memoryGiB: t.memoryGiB, baselineGbps: t.baselineGbps, osds, rawGiB, instanceType: t.name };
     }
-    return { name: node.name, arch: node.arch!, cpu: node.cpu!, memoryGiB: node.memoryGiB!, baselineGbps: node.nicGbps!, osds, rawGiB };
+    return { name: node.name, arch: node.arch, cpu: node.cpu, memoryGiB: node.memoryGiB, baselineGbps: node.nicGbps, osds, rawGiB };
 }
 
 /** What Ceph calls a storage config's devices: hdd when any device is a spinning disk, else ssd (nvme too). */

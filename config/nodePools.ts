@@ -28,7 +28,6 @@ export const bareMetalNodeSchema = z.strictObject({
     /** Free-text model, e.g. "Raspberry Pi 4 Model B 8GB". */
     model: str({ min: 1 }).optional(),
 });
-export type BareMetalNode = z.output<typeof bareMetalNodeSchema>;
 
 const common = {
     /** Pool name, used in node-group and label names. */

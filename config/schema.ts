@@ -40,6 +40,3 @@ export const platformSchema = z.strictObject({
 });
 
 export type PlatformConfig = z.output<typeof platformSchema>;
-export type PlatformConfigInput = z.input<typeof platformSchema>;
-/** The top-level config keys, in declaration order. */
-export const SECTIONS = Object.keys(platformSchema.shape) as (keyof PlatformConfig)[];

@@ -6,7 +6,7 @@ import type { ConfigProblem } from "./errors";
 import { arch, bool, dnsLabel, dnsName, expecting, fraction, int, listOf, MAX_DEVICE_GIB, MAX_LINK_MBPS, MAX_NIC_GBPS, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, num, oneOf, str } from "./fields";
 import { instanceTypeName } from "./nodePools";
 
-export const deviceSchema = z.strictObject({
+const deviceSchema = z.strictObject({
     /** Device name as Rook takes it, e.g. nvme0n1 or /dev/disk/by-id/…. */
     name: expecting(z.string().regex(/^(\/dev\/[\w\-/.:]+|[a-z][\w\-]*)$/), "a device name such as nvme0n1 or /dev/disk/by-id/…"),
     /** Capacity in GiB. */
@@ -14,10 +14,31 @@ export const deviceSchema = z.strictObject({
     /** Media class, which sets the OSD's device class. Default nvme. */
     class: oneOf(["nvme", "ssd", "hdd"] as const).default("nvme"),
 });
-export type DeviceConfig = z.output<typeof deviceSchema>;
+type DeviceConfig = z.output<typeof deviceSchema>;
+
+/** An EC2 storage node: its vCPU, memory, baseline bandwidth and NVMe disks come from the catalog. */
+export interface Ec2StorageNodeConfig {
+    name: string;
+    instanceType: string;
+    devices: DeviceConfig[];
+}
+
+/** A bare-metal storage node: it declares its own hardware. */
+export interface BareMetalStorageNodeConfig {
+    name: string;
+    instanceType?: undefined;
+    arch: "amd64" | "arm64";
+    cpu: number;
+    memoryGiB: number;
+    nicGbps: number;
+    devices: DeviceConfig[];
+}
+
+/** A storage node: EC2 when it names an instance type, else bare metal. */
+export type StorageNodeConfig = Ec2StorageNodeConfig | BareMetalStorageNodeConfig;
 
 /** A storage node: either an EC2 instance type from the catalog, or bare metal declaring its own hardware. */
-export const storageNodeSchema = z
+const storageNodeSchema = z
     .strictObject({
         /** Kubernetes node name (bare metal) or storage-node label value (AWS, where EKS names the node). */
         name: dnsName(),
@@ -45,8 +66,13 @@ export const storageNodeSchema = z
                 if (n[k] === undefined) ctx.addIssue({ code: "custom", path: [k], input: undefined, message: "expected a value for a bare-metal storage node (or set instanceType)" });
             }
         }
+    })
+    // Runs only on a node the refinement passed: EC2, or bare metal with all of its hardware.
+    .transform(({ name, instanceType, arch, cpu, memoryGiB, nicGbps, devices }): StorageNodeConfig => {
+        if (instanceType !== undefined) return { name, instanceType, devices };
+        if (arch === undefined || cpu === undefined || memoryGiB === undefined || nicGbps === undefined) return z.NEVER;
+        return { name, arch, cpu, memoryGiB, nicGbps, devices };
     });
-export type StorageNodeConfig = z.output<typeof storageNodeSchema>;
 
 const replicatedPool = {
     /** Copies of each object. Default 3 (Ceph/Rook default). */

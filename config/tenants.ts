@@ -16,7 +16,6 @@ export const planSchema = z.strictObject({
     /** Pod quota. */
     pods: int({ min: 1 }),
 });
-export type PlanConfig = z.output<typeof planSchema>;
 
 export const tenantsSchema = z.strictObject({
     /** Tenant registry file, relative to the project (or an absolute path for an operator's own repository). */

@@ -23,14 +23,6 @@ export interface PolicyDocument {
 /** Every tenant's media lives under this prefix: one bucket per environment, not one per tenant. */
 export const TENANT_PREFIX_ROOT = "tenants/";
 
-const TENANT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** The key prefix of one tenant's media, e.g. tenants/alice/. Tenant names are DNS labels. */
-export function tenantKeyPrefix(tenant: string): string {
-    if (tenant.length > 63 || !TENANT_NAME.test(tenant)) throw new Error(`tenant name ${JSON.stringify(tenant)} is not a DNS label`);
-    return `${TENANT_PREFIX_ROOT}${tenant}/`;
-}
-
 export const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
 
 /**
@@ -153,19 +145,6 @@ export function isPublicPrincipal(s: PolicyStatement): boolean {
     return Object.values(s.Principal).some((v) => asList(v).some((p) => p.includes("*")));
 }
 
-/** The Allow statements that grant something to everyone (before any condition is considered). */
-export function publicStatements(policy: PolicyDocument): PolicyStatement[] {
-    return statementsOf(policy).filter((s) => s.Effect === "Allow" && isPublicPrincipal(s));
-}
-
-/** The principals (other than everyone) that Allow statements name, e.g. for a cross-account check. */
-export function grantedPrincipals(policy: PolicyDocument): string[] {
-    return statementsOf(policy)
-        .filter((s) => s.Effect === "Allow" && s.Principal !== undefined && s.Principal !== "*")
-        .flatMap((s) => Object.values(s.Principal as Record<string, string | string[]>).flatMap((v) => asList(v)))
-        .filter((p) => !p.includes("*"));
-}
-
 /**
  * The aws:SourceIp ranges a statement is limited to by a plain `IpAddress` condition, or undefined when it
  * has none. `…IfExists` and set operators do not count: they let a request without the key through.
@@ -213,9 +192,4 @@ export function publicAccessProblems(policy: PolicyDocument, allowedRanges: read
         }
     });
     return problems;
-}
-
-/** True when no one outside `ranges` can read the bucket anonymously through this policy. */
-export function isReadRestrictedToCidrs(policy: PolicyDocument, ranges: readonly string[]): boolean {
-    return publicAccessProblems(policy, ranges).length === 0;
 }

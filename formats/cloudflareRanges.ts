@@ -7,11 +7,6 @@
 // 104.24.0.0/14. Cloudflare announces changes ahead of time; when they change, edit these lists, and the
 // bucket policy follows on the next `pulumi up`.
 
-/** Where the lists come from. */
-export const CLOUDFLARE_RANGES_SOURCE = ["https://www.cloudflare.com/ips-v4", "https://www.cloudflare.com/ips-v6"] as const;
-/** When they were taken. */
-export const CLOUDFLARE_RANGES_TAKEN = "2026-11-22";
-
 export const CLOUDFLARE_IPV4: readonly string[] = [
     "173.245.48.0/20",
     "103.21.244.0/22",

@@ -65,7 +65,6 @@ export function platformInput(config: PlatformConfig, ctx: PlatformContext): Pla
 export function buildPlatform({ config, tenants }: PlatformInput, ctx: PlatformContext): PlatformOutputs {
     if (config.cluster.provider === "existing" && !config.cluster.waitForReady) pulumi.runtime.registerStackTransformation(skipAwait);
     const cluster = new KubernetesCluster("platform", { cluster: config.cluster, projectRoot: ctx.projectRoot, stack: ctx.stack });
-    const k8sOpts = { provider: cluster.provider };
     const generalRole = placementRole("general", config.nodePools.map((p) => p.role));
 
     // Flux itself, owned by the stack (the installation it shards); every Flux object waits for its namespace and CRDs.
@@ -79,7 +78,7 @@ export function buildPlatform({ config, tenants }: PlatformInput, ctx: PlatformC
         "app-namespace",
         { metadata: { name: APP_NAMESPACE, labels: { "app.kubernetes.io/part-of": "media-platform" } } },
         // Protected: it holds the database cluster and the media bucket claim; deleting it deletes them.
-        { ...k8sOpts, protect: true },
+        { provider: cluster.provider, protect: true },
     );
 
     const media = new MediaStorage("media", {
@@ -134,8 +133,8 @@ export function buildPlatform({ config, tenants }: PlatformInput, ctx: PlatformC
     new FluxShards(
         "flux",
         // On the general pool when there is one (capacity/rolloutCpu budgets its CPU for the rollout).
-        { flux: config.flux, shardLoads: shardLoadsOf(tenants.plan), windowSeconds: tenants.plan.windowSeconds, role: generalRole },
-        { ...k8sOpts, dependsOn: flux.ready },
+        { flux: config.flux, shardLoads: shardLoadsOf(tenants.plan), windowSeconds: tenants.plan.windowSeconds, role: generalRole, provider: cluster.provider },
+        { dependsOn: flux.ready },
     );
 
     return {

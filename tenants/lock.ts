@@ -3,10 +3,9 @@
 // name, so a move shows in review as exactly one changed line.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as jsyaml from "js-yaml";
 import { ConfigError, type ConfigProblem } from "../config/errors";
 import { shardIndex, shardName } from "../contract/gitops";
-import { aliasBombProblem, jsYamlProblem } from "../config/yaml";
+import { readYaml } from "../config/yaml";
 import { yamlScalar } from "./yaml";
 
 export interface ShardLock {
@@ -44,15 +43,7 @@ export function formatLock(lock: ShardLock, registryName: string): string {
 }
 
 export function parseLock(text: string, file: string): ShardLock {
-    const bomb = aliasBombProblem(text, file);
-    if (bomb) throw new ConfigError([bomb], file);
-    let raw: unknown;
-    try {
-        raw = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, filename: file });
-    } catch (e) {
-        if (e instanceof jsyaml.YAMLException) throw new ConfigError([jsYamlProblem(e, file)], file);
-        throw e;
-    }
+    const raw = readYaml(text, file).value;
     const problems: ConfigProblem[] = [];
     const doc = (raw ?? {}) as Record<string, unknown>;
     if (typeof doc !== "object" || Array.isArray(doc)) throw new ConfigError([{ path: file, message: "expected a mapping with shards: and tenants:" }], file);

@@ -1,18 +1,16 @@
 // The tenant registry: a YAML file listing every tenant with its plan, apps (and their chart values) and
 // status. Parsing reports every problem at once, each with its line in the file and its path, e.g.
 //   tenants/registries/dev.yaml:14 tenants[3].name: expected a DNS label …, got "Bob"
-// js-yaml reads the file (ten times faster than `yaml` on registries of thousands of tenants); only when
-// something is wrong is the file read again with `yaml`, whose syntax tree knows the line of every node.
+// The syntax tree of the one parse gives each problem its line.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as jsyaml from "js-yaml";
 import * as YAML from "yaml";
 import { z } from "zod";
 import { ConfigError, errorMap, problemsFromIssues, renderPath, renderValue, warn, type ConfigProblem } from "../config/errors";
 import { expecting, oneOf } from "../config/fields";
 import { DEFAULT_FLUX_NAMESPACE } from "../contract/gitops";
 import { secretsInValues } from "../formats/secrets";
-import { aliasBombProblem, jsYamlProblem } from "../config/yaml";
+import { readYaml, type YamlFile } from "../config/yaml";
 
 /** Longest tenant name: it names the namespace and the Helm release (Helm allows 53), and prefixes app objects. */
 export const TENANT_NAME_MAX = 40;
@@ -124,15 +122,8 @@ interface Located {
 
 /** Parses registry text; throws a ConfigError listing every problem with its line. */
 export function parseRegistry(text: string, file: string, opts: RegistryOptions = {}): Registry {
-    const bomb = aliasBombProblem(text, file);
-    if (bomb) throw new ConfigError([bomb], file);
-    let raw: unknown;
-    try {
-        raw = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, filename: file });
-    } catch (e) {
-        if (e instanceof jsyaml.YAMLException) throw new ConfigError([jsYamlProblem(e, file)], file);
-        throw e;
-    }
+    const yaml = readYaml(text, file);
+    let raw = yaml.value;
     if (raw === undefined || raw === null) raw = { tenants: [] };
 
     const parsed = registrySchema.safeParse(raw, { error: errorMap, reportInput: true });
@@ -151,7 +142,7 @@ export function parseRegistry(text: string, file: string, opts: RegistryOptions 
     const shapes = problems.filter((p) => !numeric.some((n) => samePath(n.path, p.path)));
     problems.length = 0;
     problems.push(...shapes, ...numeric, ...entryProblems(entries, opts), ...valueSecrets(entries));
-    if (problems.length > 0 || !parsed.success) throw locate(text, file, problems);
+    if (problems.length > 0 || !parsed.success) throw locate(yaml, text, file, problems);
 
     const tenants: Tenant[] = parsed.data.tenants.map((t) => ({
         name: t.name,
@@ -252,9 +243,7 @@ export function readRegistry(file: string, opts: RegistryOptions = {}, displayNa
 }
 
 /** Turns problems at data paths into ConfigProblems at `file:line path`, in file order. */
-function locate(text: string, file: string, problems: Located[]): ConfigError {
-    const lines = new YAML.LineCounter();
-    const doc = YAML.parseDocument(text, { lineCounter: lines });
+function locate({ doc, lines }: YamlFile, text: string, file: string, problems: Located[]): ConfigError {
     const lineOf = (p: (string | number)[]): number | undefined => {
         // The deepest node that exists on the path (a missing key is reported on its parent).
         for (let n = p.length; n >= 0; n--) {

@@ -107,7 +107,7 @@ Examples:
         let shards = shardsArg ?? config?.flux.shards ?? lock?.shards;
         if (shards === undefined) {
             // No stack, no lock: start from the smallest count that fits the window.
-            shards = planTenants(registry.tenants, { shards: 1, model, windowSeconds }).recommendedShards ?? 256;
+            shards = planTenants(registry.tenants, { shards: 1, model, windowSeconds }).recommendedShards ?? MAX_SHARDS;
         }
         const plan = planTenants(registry.tenants, { shards, model, windowSeconds, lock, rebalance: values.rebalance, tolerance });
 
@@ -191,7 +191,7 @@ export function planText(
     const fits = plan.makespanSeconds <= plan.windowSeconds;
     const cpu = ctx.rolloutCpu;
     const verdict = !fits ? "DOES NOT FIT" : cpuFits(cpu) === false ? "NOT PREDICTED: the rollouts above count on CPU the nodes do not have (Rollout CPU)" : "fits";
-    lines.push(`Window:       ${formatSeconds(plan.windowSeconds)}: ${verdict}; smallest shard count that fits: ${plan.recommendedShards ?? "none up to 256 (a single tenant exceeds the window)"}`);
+    lines.push(`Window:       ${formatSeconds(plan.windowSeconds)}: ${verdict}; smallest shard count that fits: ${plan.recommendedShards ?? `none up to ${MAX_SHARDS} (a single tenant exceeds the window)`}`);
     const cores = (n: number) => `${Math.round(n * 100) / 100} cores`;
     lines.push(
         `Rollout CPU:  ${plan.shards} shards × ${cores(ctx.shardCpu.limit)} (controller limits) = ${cores(plan.shards * ctx.shardCpu.limit)} may be busy at once in the window; requests ${cores(plan.shards * ctx.shardCpu.request)}`,

@@ -7,6 +7,7 @@ import { balancedMakespan, rolloutModelOf, tenantRolloutSeconds } from "../../ca
 import { durationSeconds } from "../../config/fields";
 import { loadStackFile, PROJECT_ROOT } from "../../config/load";
 import type { PlatformConfig } from "../../config/schema";
+import { MAX_SHARDS } from "../../contract/gitops";
 import type { Summary } from "../../policies/summary";
 import { loadStackTenants } from "../../tenants/plan";
 import { budgetGroups, figure, NEAR, statusCounts, type Status } from "./budgets";
@@ -23,7 +24,7 @@ export interface ReportData {
 
 export interface ShardTradeOff {
     chosen: number;
-    /** The smallest count whose balanced plan fits the window (none up to 256: undefined). */
+    /** The smallest count whose balanced plan fits the window (none up to MAX_SHARDS: undefined). */
     recommended?: number;
     windowMinutes: number;
     /** The chosen count's makespan under the lock's assignment. */
@@ -65,7 +66,7 @@ export function shardTradeOff(config: PlatformConfig, summary: Summary, projectR
     const cpu = summary.budgets.find((b) => b.id === "flux.rollout.cpu");
     // What the other pods there request does not change with the shard count.
     const others = cpu ? cpu.used - chosen * perShard : 0;
-    const last = Math.min(256, Math.max(8, Math.ceil(Math.max(chosen, recommended ?? chosen) * 1.5) + 2));
+    const last = Math.min(MAX_SHARDS, Math.max(8, Math.ceil(Math.max(chosen, recommended ?? chosen) * 1.5) + 2));
     const points = [];
     for (let n = 1; n <= last; n++) points.push({ shards: n, makespanMinutes: balancedMakespan(weights, n) / 60, cpuCores: others + n * perShard });
     return {

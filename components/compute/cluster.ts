@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import type { ClusterConfig } from "../../config/cluster";
+import { onAws, type ClusterConfig, type EksClusterConfig } from "../../config/cluster";
 
 export interface KubernetesClusterArgs {
     /** Where the cluster is: render (YAML to a folder), eks (created or existing) or existing (kubeconfig). */
@@ -43,9 +43,9 @@ export function renderDirectoryOf(args: KubernetesClusterArgs): string | undefin
 }
 
 function createCluster(name: string, args: KubernetesClusterArgs, parent: pulumi.ComponentResource) {
-    const c = args.cluster;
     const renderDirectory = renderDirectoryOf(args);
-    if (c.provider === "render" || c.provider === "existing") {
+    if (!onAws(args)) {
+        const c = args.cluster;
         const provider = new k8s.Provider(
             `${name}-k8s`,
             renderDirectory !== undefined ? { renderYamlToDirectory: renderDirectory } : { context: c.provider === "existing" ? c.context : undefined },
@@ -53,6 +53,7 @@ function createCluster(name: string, args: KubernetesClusterArgs, parent: pulumi
         );
         return { provider, renderDirectory, eksClusterName: undefined, nodeGroupContext: undefined };
     }
+    const c = args.cluster;
     const eks = c.create ? createEks(name, c, parent) : existingEks(c.name, parent);
     const kubeconfig = pulumi
         .all([eks.name, eks.endpoint, eks.caData])
@@ -91,7 +92,7 @@ function createNodeRole(name: string, parent: pulumi.ComponentResource): { arn: 
     return { arn: pulumi.all([role.arn, ...attached.map((a) => a.id)]).apply(([arn]) => arn) };
 }
 
-function createEks(name: string, c: Extract<ClusterConfig, { provider: "eks" }>, parent: pulumi.ComponentResource) {
+function createEks(name: string, c: EksClusterConfig, parent: pulumi.ComponentResource) {
     const role = new aws.iam.Role(
         `${name}-role`,
         {

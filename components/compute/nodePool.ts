@@ -3,11 +3,11 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { findInstanceType } from "../../capacity/instances";
+import { instanceType } from "../../capacity/instances";
 import { NODE_FACTS } from "../../contract/facts";
 import { ARCH_LABEL, DEDICATED_TAINT_KEY, POOL_LABEL, ROLE_LABEL, STORAGE_NODE_LABEL } from "../../contract/labels";
 import type { AwsNodePoolConfig, BareMetalNodePoolConfig, NodePoolConfig, Role } from "../../config/nodePools";
-import type { StorageConfig } from "../../config/storage";
+import type { BareMetalStorageNodeConfig, Ec2StorageNodeConfig, StorageConfig } from "../../config/storage";
 import type { PlatformConfig } from "../../config/schema";
 import type { KubernetesCluster, NodeGroupContext } from "./cluster";
 
@@ -43,7 +43,7 @@ export function roleToleration(role: Role) {
 
 /** The architecture of an AWS pool (config validation has checked every type is in the catalog and of one arch). */
 export function awsPoolArch(pool: AwsNodePoolConfig): "amd64" | "arm64" {
-    return findInstanceType(pool.instanceTypes[0])!.arch;
+    return instanceType(pool.instanceTypes[0]).arch;
 }
 
 /** EKS AMI type for an architecture: Amazon Linux 2023, the EKS-optimised default since Kubernetes 1.30. */
@@ -133,15 +133,17 @@ function createNodePatches(name: string, pool: BareMetalNodePoolConfig, args: No
  * each node's disks through that label (see components/storage). On bare metal, one pool of the named nodes.
  */
 export function storageNodePools(storage: StorageConfig): { pool: NodePoolConfig; labels?: Record<string, string>; subnetIndex?: number }[] {
-    const onAws = storage.nodes.every((n) => n.instanceType !== undefined);
-    if (onAws) {
-        return storage.nodes.map((n, i) => ({
+    // Config validation has made them all EC2 (on EKS) or all bare metal.
+    const ec2 = storage.nodes.filter((n): n is Ec2StorageNodeConfig => n.instanceType !== undefined);
+    const metal = storage.nodes.filter((n): n is BareMetalStorageNodeConfig => n.instanceType === undefined);
+    if (metal.length === 0) {
+        return ec2.map((n, i) => ({
             pool: {
                 kind: "aws",
                 name: `storage-${n.name}`,
                 role: "storage",
                 dedicated: true,
-                instanceTypes: [n.instanceType!],
+                instanceTypes: [n.instanceType],
                 size: { min: 1, desired: 1, max: 1 },
                 // Stateful: a spot reclaim would take an OSD's instance-store data with it.
                 capacityType: "on-demand",
@@ -159,7 +161,7 @@ export function storageNodePools(storage: StorageConfig): { pool: NodePoolConfig
                 name: "storage",
                 role: "storage",
                 dedicated: true,
-                nodes: storage.nodes.map((n) => ({ name: n.name, arch: n.arch!, cpu: n.cpu!, memoryGiB: n.memoryGiB! })),
+                nodes: metal.map((n) => ({ name: n.name, arch: n.arch, cpu: n.cpu, memoryGiB: n.memoryGiB })),
             },
         },
     ];

@@ -1,3 +1,3 @@
-// Sharded Flux: the FluxShards component and the helpers the policy pack reads its objects with.
+// Flux: the installation the stack owns and its shards.
 export * from "./shards";
 export * from "./install";

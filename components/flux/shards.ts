@@ -63,12 +63,6 @@ export function controllerArgs(c: FluxController, opts: { selector: string; serv
     return args;
 }
 
-/** The value of `--flag=value` in container args (the policy pack reads --concurrent and selectors this way). */
-export function argValue(args: readonly string[], flag: string): string | undefined {
-    const hit = args.find((a) => a.startsWith(`${flag}=`));
-    return hit?.slice(flag.length + 1);
-}
-
 const securityContext = {
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,
@@ -271,22 +265,28 @@ export interface FluxShardsArgs {
     role?: string;
 }
 
+/** The component's args: the objects' args and, as every component takes it, the Kubernetes provider. */
+export interface FluxShardsComponentArgs extends FluxShardsArgs {
+    /** Kubernetes provider. */
+    provider: k8s.Provider;
+}
+
 /** Sharded Flux: per-shard controllers, sources and root Kustomizations (the installation itself: FluxInstallation). */
 export class FluxShards extends pulumi.ComponentResource {
     /** Shard names, in order: shard-1, shard-2, … */
     readonly shardNames: string[];
 
-    constructor(name: string, args: FluxShardsArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: FluxShardsComponentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("media-platform:flux:FluxShards", name, {}, opts);
-        createFluxShards(name, args, this, opts?.provider as k8s.Provider | undefined);
+        createFluxShards(name, args, this);
         this.shardNames = Array.from({ length: args.flux.shards }, (_, i) => shardName(i));
         this.registerOutputs({ shardNames: this.shardNames });
     }
 }
 
 /** Registers every object of fluxShardObjects as a child of `parent`. */
-export function createFluxShards(name: string, args: FluxShardsArgs, parent: pulumi.Resource, provider?: k8s.Provider): pulumi.CustomResource[] {
-    const opts = { parent, provider };
+export function createFluxShards(name: string, args: FluxShardsComponentArgs, parent: pulumi.Resource): pulumi.CustomResource[] {
+    const opts = { parent, provider: args.provider };
     return fluxShardObjects(args).map(({ part, manifest }) => {
         const id = `${name}-${part}`;
         const m = manifest as any;

@@ -61,8 +61,6 @@ export class CephStorage extends pulumi.ComponentResource {
     readonly filesystemStorageClass: string;
     /** The object store, when enabled: what components/media points its bucket claim at. */
     readonly objectStore?: { name: string; namespace: string; port: number };
-    /** The capacity model the daemons were sized from. */
-    readonly model: StorageModel;
     /** Rook's CRDs (ceph.rook.io, objectbucket.io): what a Ceph or bucket-claim object needs first. */
     readonly crds: pulumi.Resource[];
 
@@ -72,7 +70,6 @@ export class CephStorage extends pulumi.ComponentResource {
         this.blockStorageClass = args.storage.blockPool.storageClass;
         this.filesystemStorageClass = args.storage.filesystem.storageClass;
         this.objectStore = built.objectStore;
-        this.model = built.model;
         this.crds = built.crds;
         this.registerOutputs({ blockStorageClass: this.blockStorageClass, filesystemStorageClass: this.filesystemStorageClass });
     }
@@ -349,7 +346,6 @@ export function createCephStorage(name: string, args: CephStorageArgs, parent: p
     const objectStore = s.objectStore.enabled ? cr("object-store", objectStoreManifest(s), { ...afterCluster, protect: true }) : undefined;
 
     return {
-        model,
         namespace,
         operator,
         crds,

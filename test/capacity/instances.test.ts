@@ -1,6 +1,6 @@
 // The instance catalog: every type the stacks name is listed with its figures, only the baseline counts,
 // and an unknown type is a config error naming the type and its path before anything is registered.
-import { findInstanceType, INSTANCE_CATALOG, instanceType, instanceTypeNames, localNvmeGiB } from "../../capacity/instances";
+import { findInstanceType, gbToGiB, INSTANCE_CATALOG, instanceType, instanceTypeNames } from "../../capacity/instances";
 import { ConfigError } from "../../config/errors";
 import { loadStackFile, stackFile } from "../../config/load";
 import { runStack, SHIPPED_STACKS, stackConfig, writeStackFile, type RegisteredResource } from "../harness";
@@ -43,8 +43,8 @@ describe("the instance catalog", () => {
         expect(instanceType("c6gn.2xlarge").arch).toBe("arm64");
         expect(instanceType("im4gn.4xlarge")).toMatchObject({ arch: "arm64", vcpu: 16, memoryGiB: 64, nvme: { count: 1, sizeGB: 7500 } });
         // 7500 GB is the 6984 GiB the prod stack gives each storage node's disk.
-        expect(Math.floor(localNvmeGiB(instanceType("im4gn.4xlarge")))).toBe(6984);
-        expect(localNvmeGiB(instanceType("m6in.xlarge"))).toBe(0);
+        expect(Math.floor(gbToGiB(instanceType("im4gn.4xlarge").nvme.sizeGB))).toBe(6984);
+        expect(instanceType("m6in.xlarge").nvme.count).toBe(0);
     });
 
     it("refuses an unknown type with the catalog in the message", () => {

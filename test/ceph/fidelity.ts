@@ -6,7 +6,7 @@
 //   outage          the client load raised the way the MDS change raised it in outage 1, on links the model
 //                   calls saturated and on links it accepts, with a recovery running under the raised load
 // Shared by the Ceph suite (fidelity.ceph.ts) and the benchmark (bench/ceph-fidelity.ts).
-import { CEPH_DEFAULT_THROTTLES, clientWriteCapacityMBps, perPgRecoveryMBps, pgsMovingAtOnce, recoverySeconds, spareForRecoveryMBps, storageModel, throttlesFromCephConfig, usableLinkMBps, WIRE_OVERHEAD, type RecoveryThrottles } from "../../capacity/storage";
+import { CEPH_DEFAULT_THROTTLES, CEPH_LINK_EFFICIENCY, gbpsToMBps, perPgRecoveryMBps, pgsMovingAtOnce, recoverySeconds, spareForRecoveryMBps, storageModel, throttlesFromCephConfig, WIRE_OVERHEAD, type RecoveryThrottles } from "../../capacity/storage";
 import { storageModelInput } from "../../config/model";
 import { loadStackFile } from "../../config/load";
 import { runStackOffline } from "../../stacks/offline";
@@ -110,8 +110,10 @@ async function readd(bed: CephBed) {
     await bed.waitFor("victim back and clean", 300, async () => JSON.parse(await bed.cephAsync(["osd", "stat", "-f", "json"])).num_up_osds === OSDS && (await bed.clean()));
 }
 
-/** Client write capacity the model gives the bed's links. */
-const writeCapacity = (mbit: number) => clientWriteCapacityMBps(OSDS, mbit / 1000, REPLICAS);
+/** Payload MB/s Ceph moves through a link of `gbps` when it is the bottleneck (the model's link efficiency). */
+const usableLinkMBps = (gbps: number) => (gbpsToMBps(gbps) * CEPH_LINK_EFFICIENCY) / WIRE_OVERHEAD;
+/** Client write capacity of the bed's links: every write lands on REPLICAS inbound links. */
+const writeCapacity = (mbit: number) => (OSDS * usableLinkMBps(mbit / 1000)) / REPLICAS;
 
 /**
  * Outage 1's change in the bed's terms: the replay stack's traffic per node before (1 active MDS, normal load)

@@ -1,6 +1,7 @@
 // Node pools under mocks: EKS managed node groups of both architectures in prod, bare-metal nodes labelled
 // and tainted through node patches in homelab and dev, and the storage nodes as pools Rook can find by label.
 import { findInstanceType } from "../../capacity/instances";
+import { onAws } from "../../config/cluster";
 import { ARCH_LABEL, CPU_ANNOTATION, MEMORY_GIB_ANNOTATION, POOL_LABEL, ROLE_LABEL, STORAGE_NODE_LABEL } from "../../contract/labels";
 import { isDedicated, storageNodePools } from "../../components/compute/nodePool";
 import { manifestOf, schemaErrors } from "../schema/validate";
@@ -56,7 +57,8 @@ describe("prod: EKS managed node groups", () => {
 
     it("runs each storage node as its own one-node, on-demand group carrying its storage-node label, spread over subnets", () => {
         const cfg = prod().config;
-        const subnets = (cfg.cluster as { subnetIds: string[] }).subnetIds;
+        if (!onAws(cfg)) throw new Error("prod runs on EKS");
+        const subnets = cfg.cluster.subnetIds;
         cfg.storage.nodes.forEach((n, i) => {
             const g = prod().one(`pool-storage-${n.name}-group`, NODE_GROUP);
             expect(g.inputs).toMatchObject({

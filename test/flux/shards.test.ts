@@ -8,20 +8,20 @@ import {
     ARCH_LABEL,
     DEDICATED_TAINT_KEY,
     MAINTENANCE_WINDOW_SECONDS_ANNOTATION,
-    MEASURED_CONCURRENCY_ANNOTATION,
-    RECONCILE_PER_SECOND_ANNOTATION,
     SHARD_HELM_RELEASES_ANNOTATION,
     SHARD_LABEL,
     SHARD_TENANTS_ANNOTATION,
     ROLE_LABEL,
 } from "../../contract/labels";
-import { shardRolloutFromFields } from "../../capacity/rollout";
-import { argValue, controllerArgs, fluxInstallObjects, fluxShardObjects, LOCKDOWN_FLAGS, MAIN_SELECTOR, type FluxShardsArgs } from "../../components/flux";
+import { controllerArgs, fluxInstallObjects, fluxShardObjects, LOCKDOWN_FLAGS, MAIN_SELECTOR, type FluxShardsArgs } from "../../components/flux";
 import { ConfigError } from "../../config/errors";
 import { loadStackFile, stackFile } from "../../config/load";
 import { formatRegistry, generateTenants } from "../../tenants/names";
 import { runStack, type RegisteredResource } from "../harness";
 import { manifestOf, schemaErrors } from "../schema/validate";
+import { flagValue } from "../../policies/k8s";
+import { shardRollouts } from "../../policies/rules/flux";
+import { k8s } from "../policies/helpers";
 
 const dev = loadStackFile(stackFile("dev"));
 const args: FluxShardsArgs = { flux: dev.flux, shardLoads: [{ kustomizations: 4, helmReleases: 9 }], windowSeconds: 3600 };
@@ -50,12 +50,12 @@ describe("fluxShardObjects", () => {
 
     it("shard controllers watch only their shard's label; source-controller advertises its own Service", () => {
         const source = container(find("Deployment", "source-controller-shard-2"));
-        expect(argValue(source.args, "--watch-label-selector")).toBe(`${SHARD_LABEL}=shard-2`);
-        expect(argValue(source.args, "--storage-adv-addr")).toBe("source-controller-shard-2.$(RUNTIME_NAMESPACE).svc.cluster.local.");
+        expect(flagValue(source.args, "--watch-label-selector")).toBe(`${SHARD_LABEL}=shard-2`);
+        expect(flagValue(source.args, "--storage-adv-addr")).toBe("source-controller-shard-2.$(RUNTIME_NAMESPACE).svc.cluster.local.");
         const svc = find("Service", "source-controller-shard-2");
         expect(svc.spec.selector).toEqual({ app: "source-controller-shard-2" });
         expect(find("Deployment", "source-controller-shard-2").spec.template.metadata.labels.app).toBe("source-controller-shard-2");
-        for (const c of ["kustomize", "helm"]) expect(argValue(container(find("Deployment", `${c}-controller-shard-2`)).args, "--watch-label-selector")).toBe(`${SHARD_LABEL}=shard-2`);
+        for (const c of ["kustomize", "helm"]) expect(flagValue(container(find("Deployment", `${c}-controller-shard-2`)).args, "--watch-label-selector")).toBe(`${SHARD_LABEL}=shard-2`);
     });
 
     it("lockdown flags, concurrency and resources from config; images from the one Flux version", () => {
@@ -108,7 +108,7 @@ describe("fluxShardObjects", () => {
         for (const c of ["source", "kustomize", "helm"] as const) {
             const d = install.find((o) => o.manifest.kind === "Deployment" && o.manifest.metadata.name === `${c}-controller`)!.manifest as any;
             const args = container(d).args;
-            expect(argValue(args, "--watch-label-selector")).toBe(MAIN_SELECTOR);
+            expect(flagValue(args, "--watch-label-selector")).toBe(MAIN_SELECTOR);
             expect(MAIN_SELECTOR).toBe("!sharding.fluxcd.io/key");
             expect(args).toEqual(expect.arrayContaining([...LOCKDOWN_FLAGS[c]]));
             // Owned, not patched: a whole Deployment with its image, selector and template labels.
@@ -118,7 +118,7 @@ describe("fluxShardObjects", () => {
             expect(d.spec.template.metadata.labels.app).toBe(`${c}-controller`);
             expect(d.spec.template.spec.serviceAccountName).toBe(`${c}-controller`);
         }
-        expect(argValue(controllerArgs("source", { selector: MAIN_SELECTOR, serviceName: "source-controller" }), "--storage-adv-addr")).toBe("source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local.");
+        expect(flagValue(controllerArgs("source", { selector: MAIN_SELECTOR, serviceName: "source-controller" }), "--storage-adv-addr")).toBe("source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local.");
         expect(install.map((o) => `${o.manifest.kind}/${o.manifest.metadata.name}`)).toEqual([
             "Namespace/flux-system",
             "ResourceQuota/critical-pods-flux-system",
@@ -142,14 +142,8 @@ describe("fluxShardObjects", () => {
         expect(a[SHARD_TENANTS_ANNOTATION]).toBe("4");
         expect(a[SHARD_HELM_RELEASES_ANNOTATION]).toBe("9");
         expect(a[MAINTENANCE_WINDOW_SECONDS_ANNOTATION]).toBe("3600");
-        const k = find("Deployment", "kustomize-controller-shard-1");
-        const h = find("Deployment", "helm-controller-shard-1");
-        const fields = (d: any) => ({
-            concurrency: Number(argValue(container(d).args, "--concurrent")),
-            cpu: Number(container(d).resources.limits.cpu),
-            measured: { perSecond: Number(d.metadata.annotations[RECONCILE_PER_SECOND_ANNOTATION]), concurrency: Number(d.metadata.annotations[MEASURED_CONCURRENCY_ANNOTATION]), cpu: 2 },
-        });
-        const seconds = shardRolloutFromFields({ tenants: 4, helmReleases: 9, kustomize: fields(k), helm: fields(h) });
+        // The pack's own reading of the objects, at the stack's rates (claimed, before the pack's ceilings).
+        const seconds = shardRollouts(objects.map((o) => k8s(o.manifest)), 60).find((r) => r.shard === "shard-1")!.claimedSeconds;
         // At an eighth of the benchmark's 2 CPU each, a Kustomization costs 2 s and a HelmRelease 4 s.
         expect(seconds).toBe(4 * 2 + 9 * 4);
         // A shard without tenants is declared (empty), with zero load.

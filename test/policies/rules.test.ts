@@ -10,6 +10,7 @@ import { stackFile } from "../../config/load";
 import { PolicyPackProcess } from "../../cli/analyzer";
 import { configOf, evaluate, UNKNOWN, type Finding, type PolicyResource, type Rule } from "../../policies/framework";
 import { POLICY_CONFIG_DIR, policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, rulesAsPolicyInfo } from "../../cli/policyConfig";
+import { containersOf } from "../../policies/k8s";
 import { policyResources } from "../../stacks/resources";
 import { RULES } from "../../policies/rules";
 import * as data from "../../policies/rules/data";
@@ -87,8 +88,8 @@ function edit(resources: Resources, name: string, change: (r: PolicyResource) =>
     });
 }
 const without = (resources: Resources, ...names: string[]) => resources.filter((r) => !names.includes(r.name));
-const container = (r: PolicyResource, name?: string) => {
-    const cs = r.props.spec.template.spec.containers as any[];
+const container = (r: PolicyResource, name?: string): any => {
+    const cs = containersOf(r);
     return name ? cs.find((c) => c.name === name) : cs[0];
 };
 const messages = (fs: Finding[]) => fs.map((f) => f.message);

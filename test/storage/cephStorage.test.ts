@@ -8,6 +8,7 @@ import { policyResources } from "../../stacks/resources";
 import { storageModelInput } from "../../config/model";
 import { STORAGE_NODE_LABEL } from "../../contract/labels";
 import { blockPoolManifest, cephClusterManifest, EC2_INSTANCE_STORE_PATH_FILTER, filesystemManifest, ROOK_NAMESPACE } from "../../components/storage/cephStorage";
+import { memoryMiB } from "../../policies/k8s";
 import { manifestOf, schemaErrors } from "../schema/validate";
 import { runStack, SHIPPED_STACKS, type RegisteredResource, type StackRun } from "../harness";
 
@@ -19,8 +20,7 @@ const one = (run: StackRun, kind: string) => {
     expect(found).toHaveLength(1);
     return found[0];
 };
-/** Parses a Kubernetes memory quantity in Mi or Gi into GiB. */
-const gib = (q: string) => (q.endsWith("Gi") ? parseFloat(q) : parseFloat(q) / 1024);
+const gib = (q: string) => (memoryMiB(q) ?? NaN) / 1024;
 
 const runs: Partial<Record<string, StackRun>> = {};
 beforeAll(async () => {

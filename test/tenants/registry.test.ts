@@ -106,6 +106,8 @@ describe("every problem at once, with its line", () => {
 
     it("not YAML: the line of the syntax error", () => {
         expect(problems("tenants:\n  - name: a\n  - name: [b\n")).toEqual([expect.stringMatching(/^reg\.yaml:4: expected valid YAML, got /)]);
+        expect(problems("tenants:\n  - name: a\n    apps: *apps\n")).toEqual(["reg.yaml:3: expected valid YAML, got the alias *apps with no anchor &apps before it at line 3, column 11"]);
+        expect(problems("tenants:\n  - name: a\n    name: b\n")).toEqual(['reg.yaml:3: expected each key once in a map, got "name" again at line 3, column 5']);
     });
 
     it("the wrong top level", () => {

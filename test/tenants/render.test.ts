@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as jsyaml from "js-yaml";
+import * as YAML from "yaml";
 import { PRUNE_ANNOTATION, PRUNE_DISABLED, SHARD_LABEL } from "../../contract/labels";
 import { rolloutModelOf } from "../../capacity/rollout";
 import { loadStackFile, PROJECT_ROOT, stackFile } from "../../config/load";
@@ -30,7 +30,13 @@ function objectsOf(files: Iterable<TreeFile>): Map<string, Manifest[]> {
     const out = new Map<string, Manifest[]>();
     for (const f of files) {
         if (f.path.endsWith("/kustomization.yaml")) continue;
-        out.set(f.path, jsyaml.loadAll(f.content, undefined, { schema: jsyaml.CORE_SCHEMA }) as Manifest[]);
+        out.set(
+            f.path,
+            YAML.parseAllDocuments(f.content, { schema: "core" }).map((d) => {
+                if (d.errors.length > 0) throw d.errors[0];
+                return d.toJS() as Manifest;
+            }),
+        );
     }
     return out;
 }

@@ -200,5 +200,7 @@ describe("the lock file", () => {
 
     it("reports a corrupt lock with its path", () => {
         expect(() => parseLock("shards: 0\ntenants:\n  alice: shard-x\n", "x.lock.yaml")).toThrow(/x\.lock\.yaml shards: expected a whole number ≥ 1, got 0\n {2}x\.lock\.yaml tenants\.alice: expected a shard name such as shard-1, got "shard-x"/);
+        // A merge that kept both sides of a moved tenant's line.
+        expect(() => parseLock("shards: 2\ntenants:\n  alice: shard-1\n  alice: shard-2\n", "x.lock.yaml")).toThrow(/x\.lock\.yaml:4: expected each key once in a map, got "alice" again at line 4, column 3/);
     });
 });

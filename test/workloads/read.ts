@@ -1,5 +1,8 @@
 // Finding registered objects in a stack run, for the data, workloads and edge tests. What the policy pack reads
-// from them, the tests read with the pack's own readers (policies/rules/*), never a copy.
+// from them, the tests read with the pack's own readers (policies/k8s, policies/rules/*), never a copy.
+import type { PolicyResource } from "../../policies/framework";
+import { metaName, ofKind, workloads } from "../../policies/k8s";
+import { policyResources } from "../../stacks/resources";
 import type { RegisteredResource, StackRun } from "../harness";
 
 /** Every resource registered under one of the components of these modules (e.g. "data", "workloads", "edge"). */
@@ -13,18 +16,17 @@ export function childrenOf(run: StackRun, modules: string[]): RegisteredResource
     return run.resources.filter((r) => r.custom && mine(r));
 }
 
-/** The Kubernetes object a resource registers, by kind and metadata.name. */
-export function object(run: StackRun, kind: string, name: string): Record<string, any> {
-    const found = run.resources.filter((r) => r.inputs.kind === kind && r.inputs.metadata?.name === name);
+/** The Kubernetes object of a kind and metadata.name, as the rules see it. */
+export function resourceOf(run: StackRun, kind: string, name: string): PolicyResource {
+    const found = ofKind(policyResources(run.resources), kind).filter((r) => metaName(r) === name);
     if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length}`);
-    return found[0].inputs;
+    return found[0];
 }
 
-export const workloadsOf = (run: StackRun) =>
-    run.resources.filter((r) => ["Deployment", "StatefulSet"].includes(r.inputs.kind)).map((r) => r.inputs);
+/** The Kubernetes object a resource registers, by kind and metadata.name. */
+export function object(run: StackRun, kind: string, name: string): Record<string, any> {
+    return resourceOf(run, kind, name).props;
+}
 
-export const envOf = (container: any, name: string): string | undefined => container.env?.find((e: any) => e.name === name)?.value;
-
-
-
-
+/** The workloads' objects (Deployments, StatefulSets, DaemonSets). */
+export const workloadsOf = (run: StackRun) => workloads(policyResources(run.resources)).map((r) => r.props);

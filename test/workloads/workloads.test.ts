@@ -3,12 +3,13 @@
 // checked against the real schemas.
 import { IMAGE_MULTI_ARCH_ANNOTATION, QUEUE_LOAD_ANNOTATION } from "../../contract/labels";
 import { schedulerProcesses } from "../../capacity/queues";
-import { queueServersOf } from "../../policies/rules/workloads";
+import { envValue } from "../../policies/k8s";
+import { allowedArchsOf, queueServersOf } from "../../policies/rules/workloads";
 import { policyResources } from "../../stacks/resources";
 import { ConfigError } from "../../config/errors";
 import { runStack, SHIPPED_STACKS, type StackRun } from "../harness";
 import { manifestOf, schemaErrors } from "../schema/validate";
-import { childrenOf, envOf, object, workloadsOf } from "./read";
+import { childrenOf, object, resourceOf, workloadsOf } from "./read";
 
 const runs: Record<string, StackRun> = {};
 beforeAll(async () => {
@@ -16,7 +17,7 @@ beforeAll(async () => {
 });
 
 const podSpec = (run: StackRun, name: string) => object(run, "Deployment", name).spec.template.spec;
-const archsOf = (spec: any): string[] => spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values;
+const archsOf = (run: StackRun, name: string) => allowedArchsOf(resourceOf(run, "Deployment", name));
 
 describe.each(SHIPPED_STACKS)("stack %s", (stack) => {
     const run = () => runs[stack];
@@ -82,21 +83,21 @@ describe.each(SHIPPED_STACKS)("stack %s", (stack) => {
         const transaction = run().config.data.pooler.poolMode === "transaction";
         for (const d of workloadsOf(run()).filter((o) => o.metadata.namespace === "media-app" && /^(web|streaming|worker-|scheduler)/.test(o.metadata.name))) {
             for (const c of d.spec.template.spec.containers) {
-                expect([d.metadata.name, envOf(c, "DB_HOST"), envOf(c, "PREPARED_STATEMENTS")]).toEqual([d.metadata.name, pooler, String(!transaction)]);
+                expect([d.metadata.name, envValue(c, "DB_HOST"), envValue(c, "PREPARED_STATEMENTS")]).toEqual([d.metadata.name, pooler, String(!transaction)]);
                 expect(c.env.find((e: any) => e.name === "DB_PASS").valueFrom.secretKeyRef).toEqual({ name: "postgres-app", key: "password" });
             }
         }
         for (const g of run().config.workloads.workers) {
             const c = podSpec(run(), `worker-${g.name}`).containers[0];
-            expect([envOf(c, "DB_POOL"), c.args.slice(3, 5)]).toEqual([String(g.threads), ["-c", String(g.threads)]]);
+            expect([envValue(c, "DB_POOL"), c.args.slice(3, 5)]).toEqual([String(g.threads), ["-c", String(g.threads)]]);
         }
-        expect(envOf(podSpec(run(), "web").containers[0], "MAX_THREADS")).toBe(String(run().config.workloads.web.threads));
+        expect(envValue(podSpec(run(), "web").containers[0], "MAX_THREADS")).toBe(String(run().config.workloads.web.threads));
     });
 
     it("keeps the queue tier and the cache tier apart in the app's Redis settings", () => {
         const c = podSpec(run(), "scheduler").containers[0];
-        expect(envOf(c, "SIDEKIQ_REDIS_HOST")).toBe("redis-queue.media-app.svc.cluster.local");
-        expect(envOf(c, "REDIS_HOST")).toBe("redis-cache.media-app.svc.cluster.local");
+        expect(envValue(c, "SIDEKIQ_REDIS_HOST")).toBe("redis-queue.media-app.svc.cluster.local");
+        expect(envValue(c, "REDIS_HOST")).toBe("redis-cache.media-app.svc.cluster.local");
     });
 
     it("carries the stack file's worker groups in Sidekiq's args and its queue load in an annotation", () => {
@@ -118,10 +119,10 @@ describe.each(SHIPPED_STACKS)("stack %s", (stack) => {
 describe("architectures", () => {
     it("pins each worker group to the archs config allows, and says whether its image is multi-arch", () => {
         const homelab = runs.homelab;
-        expect(archsOf(podSpec(homelab, "worker-pull-pi"))).toEqual(["arm64"]);
-        expect(archsOf(podSpec(homelab, "worker-default"))).toEqual(["amd64"]);
+        expect(archsOf(homelab, "worker-pull-pi")).toEqual(["arm64"]);
+        expect(archsOf(homelab, "worker-default")).toEqual(["amd64"]);
         expect(object(homelab, "Deployment", "worker-pull-pi").spec.template.metadata.annotations[IMAGE_MULTI_ARCH_ANNOTATION]).toBe("true");
-        expect(archsOf(podSpec(homelab, "web"))).toEqual(["amd64", "arm64"]);
+        expect(archsOf(homelab, "web")).toEqual(["amd64", "arm64"]);
     });
 
     it("pins everything to amd64 when the image is not multi-arch", async () => {
@@ -133,7 +134,7 @@ describe("architectures", () => {
             },
         });
         for (const d of ["web", "streaming", "scheduler", "worker-default", "worker-federation"]) {
-            expect([d, archsOf(podSpec(run, d))]).toEqual([d, ["amd64"]]);
+            expect([d, archsOf(run, d)]).toEqual([d, ["amd64"]]);
             expect(object(run, "Deployment", d).spec.template.metadata.annotations[IMAGE_MULTI_ARCH_ANNOTATION]).toBe("false");
         }
     });
@@ -159,7 +160,7 @@ describe("session pooling and placement", () => {
                 c["media-platform:data"].pooler.poolMode = "session";
             },
         });
-        expect(envOf(podSpec(run, "web").containers[0], "PREPARED_STATEMENTS")).toBe("true");
+        expect(envValue(podSpec(run, "web").containers[0], "PREPARED_STATEMENTS")).toBe("true");
         expect(podSpec(run, "web").nodeSelector).toEqual({ "media-platform.io/role": "web" });
         expect(podSpec(run, "worker-default").nodeSelector).toEqual({ "media-platform.io/role": "workers" });
         // dev has no web or data pool: those tiers land on the general pool.
@@ -173,7 +174,7 @@ describe("session pooling and placement", () => {
             },
         });
         const containers = podSpec(run, "streaming").containers;
-        expect(containers.map((c: any) => [envOf(c, "PORT"), envOf(c, "DB_POOL")])).toEqual([
+        expect(containers.map((c: any) => [envValue(c, "PORT"), envValue(c, "DB_POOL")])).toEqual([
             ["4000", "10"],
             ["4001", "10"],
             ["4002", "10"],
@@ -186,7 +187,7 @@ describe("session pooling and placement", () => {
 it("points the app at the media bucket: S3 settings, no ACLs, and the bucket's credentials", () => {
     const c = podSpec(runs.prod, "web").containers[0];
     const media = runs.prod.outputs.media as any;
-    expect([envOf(c, "S3_ENABLED"), envOf(c, "S3_BUCKET"), envOf(c, "S3_ENDPOINT"), envOf(c, "S3_ALIAS_HOST"), envOf(c, "S3_PERMISSION")]).toEqual([
+    expect([envValue(c, "S3_ENABLED"), envValue(c, "S3_BUCKET"), envValue(c, "S3_ENDPOINT"), envValue(c, "S3_ALIAS_HOST"), envValue(c, "S3_PERMISSION")]).toEqual([
         "true",
         media.bucket,
         media.endpoint,
