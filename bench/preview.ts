@@ -23,7 +23,7 @@ import { durationSeconds } from "../config/fields";
 import { loadStackFile, readStackFileConfig, stackFile } from "../config/load";
 import { EngineUnavailable, formatEngineUnavailable, LOCAL_PASSPHRASE, PlatformStack, resolveEngine, type Engine, type RunOptions } from "../cli/engine";
 import { ensurePolicyPackBuilt } from "../cli/packBuild";
-import { policyConfigFileFor } from "../policies/policyConfig";
+import { policyConfigFileFor } from "../cli/policyConfig";
 import { formatLock } from "../tenants/lock";
 import { formatRegistry, generateTenants } from "../tenants/names";
 import { planTenants } from "../tenants/plan";
@@ -96,7 +96,7 @@ async function once(target: string, dir: string): Promise<number> {
         workDir: path.join(dir, "work"),
         program: empty ? async () => ({}) : undefined,
     });
-    const run = await stack.preview({ policyConfig: empty ? false : policyConfigFileFor("dev", "dev") });
+    const run = await stack.preview({ policyConfig: empty ? false : policyConfigFileFor("dev") });
     console.log(JSON.stringify({ steps: run.steps.length, ok: run.ok, engineSeconds: run.seconds }));
     return 0;
 }
@@ -143,7 +143,7 @@ async function main(): Promise<number> {
         const dev = processCase("dev with the policy pack (process)", stackFile("dev"), dir, runs);
 
         const open = (file: string) => PlatformStack.open({ stackFile: file, engine, backendUrl: `file://${path.join(dir, "state")}`, passphrase: LOCAL_PASSPHRASE, workDir: path.join(dir, "work") });
-        const withPack: RunOptions = { policyConfig: policyConfigFileFor("dev", "dev") };
+        const withPack: RunOptions = { policyConfig: policyConfigFileFor("dev") };
         const small = await measure("dev, 10 tenants, with the pack", await open(tenantCase(dir, 10)), withPack, runs);
         const large = await measure("dev, 10,000 tenants, with the pack", await open(tenantCase(dir, 10_000)), withPack, runs);
 

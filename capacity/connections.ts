@@ -2,7 +2,7 @@
 // PgBouncer's server connections must fit Postgres (design.md outage 3: 25 → 160 Sidekiq threads
 // against an unchanged pooler). Plain numbers in, plain numbers out: components size env and pooler
 // parameters from these functions, and the policy pack calls them with values read from resources.
-import type { Budget } from "./budget";
+import type { Budget } from "../contract/budget";
 
 /** A web (Puma) tier: each process runs `threads` threads, each holding one connection. */
 export interface WebTierSize {

@@ -1,7 +1,7 @@
 // CoreDNS replicas as cluster-proportional-autoscaler's linear mode computes them (design.md outage 4:
 // kube-dns needed horizontal autoscaling). Mirrors pkg/autoscaler/controller/linearcontroller of
 // kubernetes-sigs/cluster-proportional-autoscaler v1.10.3, so a stack can predict what it will do.
-import type { Budget } from "./budget";
+import type { Budget } from "../contract/budget";
 
 /** The `linear` parameters the autoscaler reads from its ConfigMap (JSON under key "linear"). */
 export interface LinearParams {
@@ -62,14 +62,23 @@ export function parseLinearParams(json: string): LinearParams {
     };
 }
 
-/** Budget: replicas the cluster's size calls for against the max the autoscaler may scale to. */
+/**
+ * The most replicas the autoscaler will run on a cluster of this size: its max (none when 0), or the two that
+ * preventSinglePointFailure keeps on a multi-node cluster even above max = 1.
+ */
+export function dnsReplicasCeiling(size: ClusterSize, p: LinearParams): number {
+    if (p.max === 0) return Infinity;
+    return p.preventSinglePointFailure && size.nodes > 1 ? Math.max(p.max, 2) : p.max;
+}
+
+/** Budget: replicas the cluster's size calls for against the most the autoscaler will run. */
 export function dnsBudgets(size: ClusterSize, p: LinearParams): Budget[] {
     return [
         {
             id: "edge.dns.replicas",
             title: `CoreDNS replicas ${size.nodes} nodes / ${size.cores} cores call for (linear: ${p.coresPerReplica} cores, ${p.nodesPerReplica} nodes per replica) against the autoscaler's max`,
             used: dnsReplicasWanted(size, p),
-            limit: p.max === 0 ? Infinity : p.max,
+            limit: dnsReplicasCeiling(size, p),
             unit: "replicas",
         },
     ];

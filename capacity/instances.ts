@@ -115,3 +115,8 @@ export function gbToGiB(gb: number): number {
 export function localNvmeGiB(t: InstanceType): number {
     return t.nvme.count * gbToGiB(t.nvme.sizeGB);
 }
+
+/** Architectures a workload may run on: amd64 only unless its image is declared multi-arch. */
+export function allowedArchs(multiArch: boolean, wanted: readonly Arch[] = ["amd64", "arm64"]): Arch[] {
+    return multiArch ? [...wanted] : wanted.filter((a) => a === "amd64");
+}

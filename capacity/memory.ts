@@ -1,11 +1,15 @@
 // Memory on the nodes the app tiers land on (design.md outage 3: Redis and 160 Sidekiq threads ran out of
 // RAM on one host), the role a tier is placed on, and the memory settings derived from a pod's limit.
-import type { Budget } from "./budget";
+import type { Budget } from "../contract/budget";
 import type { Arch } from "./instances";
 
 /** Nodes of one kind: `count` nodes of one role and arch with the same memory. */
 export interface NodeGroup {
     pool: string;
+    /** The node's own name when the group is one named node (bare metal); undefined: `count` nodes of the pool. */
+    name?: string;
+    /** What the group was read from (the policy pack: the resource's URN), to report against. */
+    ref?: string;
     role: string;
     arch: Arch;
     memoryGiB: number;
@@ -26,6 +30,39 @@ export interface PodGroup {
     role: string | undefined;
     /** Architectures their node affinity allows. */
     archs: Arch[];
+    /** What the group was read from (the policy pack: the resource's URN), to report against. */
+    ref?: string;
+    /** Labels of the pods (what other pods' anti-affinity selects). Default none. */
+    labels?: Record<string, string>;
+    /** Their tolerations; undefined: exactly their role's dedicated-pool taint (what components/workloads emits). */
+    tolerations?: Toleration[];
+    /** Label selectors of their required pod anti-affinity on the hostname: never on a node with pods they select. */
+    antiAffinity?: LabelSelector[];
+}
+
+/** A pod toleration (Kubernetes spelling). */
+export interface Toleration {
+    key?: string;
+    operator?: "Equal" | "Exists";
+    value?: string;
+    effect?: string;
+}
+
+/** A label selector (Kubernetes spelling). */
+export interface LabelSelector {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Does the selector select these labels? (An empty selector selects everything, as in Kubernetes.) */
+export function selectorMatches(s: LabelSelector, labels: Record<string, string>): boolean {
+    for (const [k, v] of Object.entries(s.matchLabels ?? {})) if (labels[k] !== v) return false;
+    for (const e of s.matchExpressions ?? []) {
+        const v = labels[e.key];
+        const inValues = v !== undefined && (e.values ?? []).includes(v);
+        if ((e.operator === "In" && !inValues) || (e.operator === "NotIn" && inValues) || (e.operator === "Exists" && v === undefined) || (e.operator === "DoesNotExist" && v !== undefined)) return false;
+    }
+    return true;
 }
 
 /**
@@ -42,6 +79,82 @@ export function placementRole(wanted: string, rolesPresent: Iterable<string>): s
 /** May pods of a role run on this node: one of that role's nodes; undefined role: any node not dedicated to a role. */
 export function roleAdmits(role: string | undefined, node: Pick<NodeGroup, "role" | "dedicated">): boolean {
     return role === undefined ? !node.dedicated : node.role === role;
+}
+
+/** Does one of the tolerations tolerate a dedicated pool's taint (components/compute: <key>=<role>:NoSchedule)? */
+function tolerates(tolerations: readonly Toleration[], key: string, value: string): boolean {
+    return tolerations.some(
+        (t) => (t.effect === undefined || t.effect === "" || t.effect === "NoSchedule") && (t.operator === "Exists" ? t.key === undefined || t.key === "" || t.key === key : t.key === key && t.value === value),
+    );
+}
+
+/**
+ * May pods of this group be scheduled on this node: its role selector (none: any role), its arch, and the node's
+ * dedicated-pool taint tolerated (`taintKey` is the taint's key; by default a pod tolerates its own role's).
+ */
+export function admits(pod: Pick<PodGroup, "role" | "archs" | "tolerations">, node: NodeGroup, taintKey: string): boolean {
+    if (pod.role !== undefined && node.role !== pod.role) return false;
+    if (!pod.archs.includes(node.arch)) return false;
+    if (!node.dedicated) return true;
+    return pod.tolerations === undefined ? pod.role === node.role : tolerates(pod.tolerations, taintKey, node.role);
+}
+
+const selectsAny = (selectors: readonly LabelSelector[] | undefined, labels: Record<string, string> | undefined) => (selectors ?? []).some((s) => selectorMatches(s, labels ?? {}));
+/** May two pod groups never share a node (a required anti-affinity on the hostname, either way)? */
+const apart = (a: PodGroup, b: PodGroup) => selectsAny(a.antiAffinity, b.labels) || selectsAny(b.antiAffinity, a.labels);
+
+/** Subsets of groups with a conflict enumerated exactly up to this many; beyond, conflicts are ignored (an upper bound). */
+const EXACT_CONFLICTS = 16;
+
+/**
+ * Memory that may land on one node of each group, budgeted together whatever their role: every pod group the node
+ * admits (its role selector, taints and tolerations, arch), each with the replicas one node may receive — one under
+ * a required anti-affinity against its own pods, else its replicas spread over the nodes it may use — and of pod
+ * groups that may never share a node (required anti-affinity), the heaviest set that can. Pods pinned to the node's
+ * role and pods that may land on any undedicated node thus count against the same node. Also: replicas that each
+ * need a node of their own, against the nodes they may use.
+ */
+export function nodeMemoryBudgets(pods: PodGroup[], nodes: NodeGroup[], taintKey: string): (Budget & { ref?: string })[] {
+    const out: (Budget & { ref?: string })[] = [];
+    const consumers = pods.filter((p) => p.memoryMiB > 0 && p.replicas > 0);
+    const nodesFor = new Map(consumers.map((p) => [p, nodes.filter((n) => admits(p, n, taintKey))]));
+    const alone = (p: PodGroup) => apart(p, p);
+    const perNode = (p: PodGroup) => {
+        const available = nodesFor.get(p)!.reduce((a, n) => a + n.count, 0);
+        return alone(p) ? 1 : Math.ceil(p.replicas / Math.max(1, available));
+    };
+    for (const n of nodes) {
+        const here = consumers.filter((p) => nodesFor.get(p)!.includes(n));
+        if (here.length === 0) continue;
+        const weight = (p: PodGroup) => (perNode(p) * p.memoryMiB) / 1024;
+        const conflicted = here.filter((p) => here.some((q) => q !== p && apart(p, q)));
+        const free = here.filter((p) => !conflicted.includes(p));
+        let best = conflicted;
+        if (conflicted.length > 0 && conflicted.length <= EXACT_CONFLICTS) {
+            let bestWeight = -1;
+            for (let mask = 0; mask < 1 << conflicted.length; mask++) {
+                const set = conflicted.filter((_, i) => mask & (1 << i));
+                if (set.some((p, i) => set.some((q, j) => j > i && apart(p, q)))) continue;
+                const w = set.reduce((a, p) => a + weight(p), 0);
+                if (w > bestWeight) [best, bestWeight] = [set, w];
+            }
+        }
+        const landing = [...free, ...best];
+        const where = n.name !== undefined ? `node ${n.name}` : `one ${n.pool} node`;
+        out.push({
+            id: `memory.node.${n.name ?? n.pool}`,
+            title: `memory of every pod that may land on ${where} (${landing.map((p) => (perNode(p) > 1 ? `${p.name} ×${perNode(p)}` : p.name)).join(", ")}) against its allocatable memory`,
+            used: Math.round(landing.reduce((a, p) => a + weight(p), 0) * 100) / 100,
+            limit: Math.round(allocatableMemoryGiB(n.memoryGiB) * 100) / 100,
+            unit: "GiB",
+            ref: n.ref,
+        });
+    }
+    for (const p of consumers.filter(alone)) {
+        const available = nodesFor.get(p)!.reduce((a, n) => a + n.count, 0);
+        if (p.replicas > 1) out.push({ id: `memory.spread.${p.name}`, title: `replicas of ${p.name}, each on a node of its own (required anti-affinity), against the nodes they may use`, used: p.replicas, limit: available, unit: "nodes", ref: p.ref });
+    }
+    return out;
 }
 
 /**

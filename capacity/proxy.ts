@@ -1,7 +1,7 @@
 // nginx sizing from the expected peak of concurrent clients (design.md outage 4: "worker_connections are
 // not enough" at ~400 renters). worker_connections counts every connection of a worker, the upstream one
 // included, so each proxied client holds two (nginx docs, facts.md).
-import type { Budget } from "./budget";
+import type { Budget } from "../contract/budget";
 
 /** Connections one proxied client holds in an nginx worker: its own and the upstream one. */
 export const CONNECTIONS_PER_CLIENT = 2;

@@ -1,7 +1,7 @@
 // Queue worker sizing (design.md outage 3): how many Sidekiq threads each queue needs to stay real-time,
 // against the threads that serve it; and the single-scheduler check. Components build Sidekiq's command
 // line with `sidekiqArgs`; the policy pack reads it back with `parseSidekiqArgs`.
-import type { Budget } from "./budget";
+import type { Budget } from "../contract/budget";
 
 /** Sidekiq's queue for periodic jobs: it must never run in more than one process (Mastodon admin docs). */
 export const SCHEDULER_QUEUE = "scheduler";

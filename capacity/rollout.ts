@@ -19,6 +19,7 @@
 // resuming one must not push its shard past the window. A tenant's cost is therefore a fixed number of
 // seconds of its shard's wall-clock time, and a shard's rollout is the sum over its tenants.
 // Everything here is pure arithmetic on plain numbers, shared by the stack, the CLI and the policy pack.
+import { MAX_SHARDS } from "../contract/gitops";
 
 /** flux-benchmark RESULTS.md (Flux v2.6): the rates and the conditions they were measured under. */
 export const FLUX_BENCHMARK = {
@@ -55,6 +56,20 @@ export function secondsPerObject(rate: MeasuredRate, sizing: ControllerSizing): 
     positive({ perSecond: rate.perSecond, concurrency: rate.concurrency, cpu: rate.cpu, deployedConcurrency: sizing.concurrency, deployedCpu: sizing.cpu });
     const workerSeconds = rate.concurrency / rate.perSecond;
     return workerSeconds / effectiveWorkers(rate, sizing);
+}
+
+/**
+ * Does `rate` credit some controller more throughput than `ceiling` would? It does when it claims more objects
+ * per second, or more per worker (measured at a lower concurrency), or more per core (measured on less CPU).
+ */
+export function creditsMoreThan(rate: MeasuredRate, ceiling: MeasuredRate): boolean {
+    return rate.perSecond > ceiling.perSecond || rate.perSecond / rate.concurrency > ceiling.perSecond / ceiling.concurrency || rate.perSecond / rate.cpu > ceiling.perSecond / ceiling.cpu;
+}
+
+/** Seconds per object crediting at most `ceiling`'s throughput: the slower of the two predictions. */
+export function creditedSecondsPerObject(rate: MeasuredRate, ceiling: MeasuredRate | undefined, sizing: ControllerSizing): number {
+    const claimed = secondsPerObject(rate, sizing);
+    return ceiling === undefined ? claimed : Math.max(claimed, secondsPerObject(ceiling, sizing));
 }
 
 /** Reconciles running in parallel: capped at the measured concurrency, scaled down for less CPU. */
@@ -132,15 +147,19 @@ export function tenantRolloutSeconds(apps: number, model: RolloutModel): number 
 /**
  * A shard's predicted rollout from the fields a registered shard carries: its tenant and HelmRelease
  * counts (capacity annotations on its root Kustomization), each controller's `--concurrent` and CPU limit
- * (the Deployments' own args and resources) and the measured rates (annotations on those Deployments).
+ * (the Deployments' own args and resources) and the measured rates (annotations on those Deployments),
+ * each credited at most its `ceiling` when one is given (the policy pack's own threshold).
  */
 export function shardRolloutFromFields(f: {
     tenants: number;
     helmReleases: number;
-    kustomize: ControllerSizing & { measured: MeasuredRate };
-    helm: ControllerSizing & { measured: MeasuredRate };
+    kustomize: ControllerSizing & { measured: MeasuredRate; ceiling?: MeasuredRate };
+    helm: ControllerSizing & { measured: MeasuredRate; ceiling?: MeasuredRate };
 }): number {
-    const model = rolloutModel({ kustomize: f.kustomize.measured, helm: f.helm.measured }, { kustomize: f.kustomize, helm: f.helm });
+    const model: RolloutModel = {
+        kustomizationSeconds: creditedSecondsPerObject(f.kustomize.measured, f.kustomize.ceiling, f.kustomize),
+        helmReleaseSeconds: creditedSecondsPerObject(f.helm.measured, f.helm.ceiling, f.helm),
+    };
     return shardRolloutSeconds({ kustomizations: f.tenants, helmReleases: f.helmReleases }, model);
 }
 
@@ -183,7 +202,7 @@ export function balancedMakespan(weights: readonly number[], shards: number): nu
  * The smallest shard count whose balanced plan fits the window, or undefined when even `maxShards`
  * does not (a single tenant longer than the window never fits).
  */
-export function smallestShardCount(weights: readonly number[], windowSeconds: number, maxShards = 256): number | undefined {
+export function smallestShardCount(weights: readonly number[], windowSeconds: number, maxShards = MAX_SHARDS): number | undefined {
     positive({ windowSeconds });
     const total = weights.reduce((a, w) => a + w, 0);
     if (weights.some((w) => w > windowSeconds)) return undefined;

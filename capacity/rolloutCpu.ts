@@ -18,8 +18,9 @@
 // so the Flux pool should keep min = desired); the nodes' CPU is summed, not bin-packed; DaemonSets and the
 // bootstrapped main Flux controllers are not counted (the stack registers no DaemonSet and only patches the
 // main controllers' args; the memory budget skips them too).
-import type { Budget } from "./budget";
-import { roleAdmits, tieredReservation, type NodeGroup, type PodGroup } from "./memory";
+import type { Budget } from "../contract/budget";
+import { DEDICATED_TAINT_KEY } from "../contract/labels";
+import { admits, tieredReservation, type NodeGroup, type PodGroup } from "./memory";
 
 /**
  * Cores a node leaves to pods: GKE's documented kubelet reservation of 6 % of the first core, 1 % of the
@@ -37,9 +38,9 @@ export function allocatableCpu(cores: number): number {
     return Math.max(0, cores - tieredReservation(cores, tiers));
 }
 
-/** May pods of this group run on this node: their role admits it and their affinity allows its arch. */
-export function runsOn(pod: Pick<PodGroup, "role" | "archs">, node: NodeGroup): boolean {
-    return roleAdmits(pod.role, node) && pod.archs.includes(node.arch);
+/** May pods of this group run on this node: their role admits it, they tolerate its taint, their affinity allows its arch. */
+export function runsOn(pod: Pick<PodGroup, "role" | "archs" | "tolerations">, node: NodeGroup): boolean {
+    return admits(pod, node, DEDICATED_TAINT_KEY);
 }
 
 /** The rollout CPU budget with what it is made of. */

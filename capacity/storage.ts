@@ -11,9 +11,8 @@
 // by the busiest receiver's link and by Ceph's recovery throttles (PGs moving at once × per-PG rate).
 // The wire factors were measured on a real Ceph on rate-limited links (test/ceph: Ceph 16.2, 4 OSDs,
 // 100 Mbit/s links); README "Storage model against a real Ceph" has the runs.
-import type { StorageConfig, StorageNodeConfig } from "../config/storage";
-import type { Budget } from "./budget";
-import { instanceType, type Arch } from "./instances";
+import type { Budget } from "../contract/budget";
+import { type Arch } from "./instances";
 
 /** 1 Gbps = 1000 Mb/s = 125 MB/s. */
 export const MBPS_PER_GBPS = 125;
@@ -486,30 +485,10 @@ export function decodeStorageNodes(value: string): StorageNodeHardware[] {
     });
 }
 
-// ── From config ──────────────────────────────────────────────────────────────────────────────────────
+// ── Recovery throttles in Rook's Ceph config ─────────────────────────────────────────────────────────
 
-/** A configured storage node's hardware: bare metal declares it, an EC2 node takes it from the catalog. */
-export function storageNodeHardware(node: StorageNodeConfig): StorageNodeHardware {
-    const osds = node.devices.length;
-    const rawGiB = node.devices.reduce((s, d) => s + d.sizeGiB, 0);
-    if (node.instanceType !== undefined) {
-        const t = instanceType(node.instanceType);
-        return { name: node.name, arch: t.arch, cpu: t.vcpu, memoryGiB: t.memoryGiB, baselineGbps: t.baselineGbps, osds, rawGiB, instanceType: t.name };
-    }
-    return { name: node.name, arch: node.arch!, cpu: node.cpu!, memoryGiB: node.memoryGiB!, baselineGbps: node.nicGbps!, osds, rawGiB };
-}
 
-/** What Ceph calls a storage config's devices: hdd when any device is a spinning disk, else ssd (nvme too). */
-export function cephDeviceClass(storage: StorageConfig): "ssd" | "hdd" {
-    return storage.nodes.some((n) => n.instanceType === undefined && n.devices.some((d) => d.class === "hdd")) ? "hdd" : "ssd";
-}
 
-/** The recovery throttles a storage config runs: what it sets, else Ceph's defaults for its device class. */
-export function recoveryThrottles(storage: StorageConfig): RecoveryThrottles {
-    const d = CEPH_DEFAULT_THROTTLES[cephDeviceClass(storage)];
-    const r = storage.recovery;
-    return { maxBackfills: r.maxBackfills ?? d.maxBackfills, maxActive: r.maxActive ?? d.maxActive, sleepSeconds: r.sleepSeconds ?? d.sleepSeconds };
-}
 
 /**
  * The recovery throttles as Rook's CephCluster `spec.cephConfig.osd` states them. `osd_op_queue: wpq` too:
@@ -544,25 +523,3 @@ export function throttlesFromCephConfig(osd: Record<string, unknown> | undefined
     };
 }
 
-/** The model's input from a validated storage config. */
-export function storageModelInput(storage: StorageConfig): StorageModelInput {
-    const fs = storage.filesystem;
-    const pools = [storage.blockPool.replicas, fs.replicas, ...(storage.objectStore.enabled ? [storage.objectStore.replicas] : [])];
-    return {
-        nodes: storage.nodes.map(storageNodeHardware),
-        daemons: {
-            monCount: storage.monCount,
-            mgrCount: storage.mgrCount,
-            activeMds: fs.activeMds,
-            standbyMds: fs.activeMds,
-            mdsMemoryGiB: fs.mdsMemoryGiB,
-            rgwInstances: storage.objectStore.enabled ? storage.objectStore.gatewayInstances : 0,
-            osdMemoryTargetGiB: storage.osdMemoryTargetGiB,
-            replicas: Math.max(...pools),
-        },
-        load: { ...storage.load, recoveryMBpsPerOsd: storage.recovery.mbpsPerOsd },
-        throttles: recoveryThrottles(storage),
-        headroom: storage.headroom,
-        maxRecoveryHours: storage.recovery.maxHours,
-    };
-}

@@ -13,12 +13,10 @@ import { PROJECT } from "../config/schema";
 import type { PolicyResource } from "../policies/framework";
 import { runProgram } from "../stacks/program";
 import { parseEngineFailure, type MissingBinary } from "./engineScript";
-import { ensurePolicyPackBuilt } from "./packBuild";
+import { ensurePolicyPackBuilt, PACK_DIR } from "./packBuild";
 
 /** scripts/engine/env.sh: resolves (and if need be builds) the pinned engine and puts it first on PATH. */
 export const ENGINE_ENV_SCRIPT = path.join(PROJECT_ROOT, "scripts", "engine", "env.sh");
-/** The policy pack folder, as `--policy-pack` takes it. */
-export const POLICY_PACK_DIR = path.join(PROJECT_ROOT, "policies");
 /** Where the dev stack's local file backend, working copies and scratch files live (gitignored). */
 export const LOCAL_DIR = path.join(PROJECT_ROOT, ".pulumi");
 /** The local file backend of the embedded default (the dev environment) in a state folder (default .pulumi). */
@@ -361,7 +359,7 @@ export class PlatformStack {
         const started = process.hrtime.bigint();
         const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
         if (opts.policyConfig !== false) ensurePolicyPackBuilt();
-        const pack = opts.policyConfig === false ? {} : { policyPacks: [POLICY_PACK_DIR], policyPackConfigs: opts.policyConfig ? [opts.policyConfig] : undefined };
+        const pack = opts.policyConfig === false ? {} : { policyPacks: [PACK_DIR], policyPackConfigs: opts.policyConfig ? [opts.policyConfig] : undefined };
         try {
             await op({
                 ...pack,

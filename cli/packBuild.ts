@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { buildSync } from "esbuild";
 
 const ROOT = path.resolve(__dirname, "..");
+/** The pack's folder (PulumiPolicy.yaml, package.json, index.ts, the bundle in dist/), as --policy-pack takes it. */
 export const PACK_DIR = path.join(ROOT, "policies");
 export const PACK_BUNDLE = path.join(PACK_DIR, "dist", "index.js");
 /** Folders whose TypeScript the pack may import. */

@@ -62,6 +62,19 @@ export function crossSectionProblems(cfg: PlatformConfig): ConfigProblem[] {
 
     if (cfg.edge.dns.min > cfg.edge.dns.max) add("edge.dns.min", `expected min ≤ max (${cfg.edge.dns.max}), got ${cfg.edge.dns.min}`);
 
+    const backup = cfg.data.postgres.backup;
+    if (backup?.target === "media" && cfg.media.provider !== "rgw") {
+        add("data.postgres.backup.target", 'expected "s3" with credentials of its own when media.provider is "s3" (the media writer may write only tenants/), got "media"');
+    }
+    if (backup?.target === "s3") {
+        if (!backup.destinationPath) add("data.postgres.backup.destinationPath", "expected an object store path such as s3://pg-backups/media when target is s3, got nothing");
+        if (!backup.credentialsSecret) add("data.postgres.backup.credentialsSecret", "expected the Secret holding the store's keys when target is s3, got nothing");
+    }
+    if (backup?.target === "media") {
+        for (const k of ["destinationPath", "endpointURL", "credentialsSecret"] as const) {
+            if (backup[k] !== undefined) add(`data.postgres.backup.${k}`, `expected nothing when target is media (the media bucket gives it), got ${renderValue(backup[k])}`);
+        }
+    }
     if (cfg.media.provider === "s3") {
         if (!onAws) add("media.provider", `expected "rgw" unless cluster.provider is "eks", got "s3"`);
         if (!cfg.media.region) add("media.region", "expected an AWS region for an s3 bucket, got nothing");

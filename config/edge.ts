@@ -1,6 +1,6 @@
 // The edge: nginx reverse proxy sized from the expected peak, and DNS that scales with the cluster.
 import { z } from "zod";
-import { bool, expecting, image, int, num, oneOf } from "./fields";
+import { bool, expecting, image, int, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, num, oneOf } from "./fields";
 
 export const edgeSchema = z.strictObject({
     proxy: z.strictObject({
@@ -15,9 +15,9 @@ export const edgeSchema = z.strictObject({
         /** nginx image. Default docker.io/library/nginx:1.28.0 (stable line; the official image is multi-arch). */
         image: image().default({ repository: "docker.io/library/nginx", tag: "1.28.0", multiArch: true }),
         /** Memory request and limit per pod in MiB. Default 256. */
-        memoryMiB: int({ min: 32 }).default(256),
+        memoryMiB: int({ min: 32, max: MAX_NODE_MEMORY_GIB * 1024 }).default(256),
         /** CPU request per pod in cores. Default 0.5. */
-        cpu: num({ gt: 0 }).default(0.5),
+        cpu: num({ gt: 0, max: MAX_NODE_CPU }).default(0.5),
         /** How the proxy is exposed. Default LoadBalancer. */
         serviceType: oneOf(["ClusterIP", "NodePort", "LoadBalancer"] as const).default("LoadBalancer"),
     }),

@@ -10,6 +10,18 @@ export interface ConfigProblem {
     message: string;
 }
 
+const warned = new Set<string>();
+
+/**
+ * Tells the operator on stderr about input that is valid but probably not meant (an empty tenant registry);
+ * once per message and process, however often the input is read.
+ */
+export function warn(message: string): void {
+    if (warned.has(message)) return;
+    warned.add(message);
+    process.stderr.write(`warning: ${message}\n`);
+}
+
 /** Raised before any resource is registered; carries every problem found, never a stack trace for the operator. */
 export class ConfigError extends Error {
     constructor(

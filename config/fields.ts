@@ -31,6 +31,21 @@ export function num(opts: { min?: number; max?: number; gt?: number; int?: boole
 
 export const int = (opts: { min?: number; max?: number } = {}) => num({ ...opts, int: true });
 
+// Upper bounds of physical quantities: above any real machine, so that a slip (1e308, a dozen extra zeros) is a
+// config error instead of a capacity the model would budget with.
+/** Gbps of one NIC: 800 Gb/s Ethernet (IEEE 802.3df, 2024) is the fastest standard. */
+export const MAX_NIC_GBPS = 800;
+/** MB/s over one such NIC (800 Gb/s ÷ 8): the most any per-node traffic figure can be. */
+export const MAX_LINK_MBPS = 100_000;
+/** Cores of one machine: above the largest EC2 instance, u7in-32tb.224xlarge (896 vCPUs). */
+export const MAX_NODE_CPU = 1024;
+/** GiB of memory of one machine: the largest EC2 instance, u7in-32tb.224xlarge (32 TiB). */
+export const MAX_NODE_MEMORY_GIB = 32_768;
+/** GiB of one disk: above the largest shipping SSDs (122.88 TB, 2024). */
+export const MAX_DEVICE_GIB = 131_072;
+/** GiB of one volume (1 PiB): far above what one Postgres or tenant volume holds. */
+export const MAX_VOLUME_GIB = 1_048_576;
+
 /** A fraction in (0, 1], e.g. a headroom or utilisation ceiling. */
 export const fraction = () => expecting(z.number().gt(0).max(1), "a fraction > 0 and ≤ 1");
 

@@ -1,7 +1,8 @@
 // Flux GitOps split into shards, each with its own source-, kustomize- and helm-controller.
 import { z } from "zod";
-import { BENCHMARK_RATES } from "../capacity/rollout";
-import { bool, dnsLabel, expecting, fraction, int, num, str, url } from "./fields";
+import { BENCHMARK_RATES, creditsMoreThan, measuredRates } from "../capacity/rollout";
+import { DEFAULT_FLUX_NAMESPACE, MAX_SHARDS } from "../contract/gitops";
+import { bool, dnsLabel, expecting, fraction, int, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, num, str, url } from "./fields";
 
 /**
  * Controller versions of each Flux distribution the platform knows; image tags follow from `flux.version`.
@@ -22,13 +23,13 @@ const controller = (concurrency: number, cpu: number, memoryMiB: number, request
             /** --concurrent. */
             concurrency: int({ min: 1, max: 100 }).default(concurrency),
             /** CPU limit in cores: what the rollout model counts on in the maintenance window (capacity/rolloutCpu checks the nodes have it). */
-            cpu: num({ gt: 0 }).default(cpu),
+            cpu: num({ gt: 0, max: MAX_NODE_CPU }).default(cpu),
             /** Memory limit in MiB (the kustomize-controller's tmpfs /tmp counts against it). */
-            memoryMiB: int({ min: 64 }).default(memoryMiB),
+            memoryMiB: int({ min: 64, max: MAX_NODE_MEMORY_GIB * 1024 }).default(memoryMiB),
             /** CPU request in cores (scheduling). */
-            requestCpu: num({ gt: 0 }).default(requestCpu),
+            requestCpu: num({ gt: 0, max: MAX_NODE_CPU }).default(requestCpu),
             /** Memory request in MiB (scheduling). Default 64 (Flux's manifests). */
-            requestMemoryMiB: int({ min: 16 }).default(64),
+            requestMemoryMiB: int({ min: 16, max: MAX_NODE_MEMORY_GIB * 1024 }).default(64),
         })
         .superRefine((c, ctx) => {
             if (c.requestCpu > c.cpu) ctx.addIssue({ code: "custom", path: ["requestCpu"], input: c.requestCpu, message: `expected at most the CPU limit (${c.cpu})` });
@@ -40,9 +41,9 @@ export const fluxSchema = z.strictObject({
     /** Flux distribution version; every controller image tag follows from it. Default v2.9.4. */
     version: expecting(z.enum(VERSIONS), `a Flux version this platform knows: ${VERSIONS.join(", ")}`).default("v2.9.4"),
     /** Namespace Flux was bootstrapped into. Default flux-system. */
-    namespace: dnsLabel().default("flux-system"),
+    namespace: dnsLabel().default(DEFAULT_FLUX_NAMESPACE),
     /** Number of shards. */
-    shards: int({ min: 1, max: 256 }),
+    shards: int({ min: 1, max: MAX_SHARDS }),
     /** Per-shard controllers (defaults: Flux vertical-scaling docs and flux-benchmark). */
     controllers: z
         .strictObject({
@@ -88,6 +89,23 @@ export const fluxSchema = z.strictObject({
                     cpu: num({ gt: 0 }).default(BENCHMARK_RATES.measuredAt.cpu),
                 })
                 .prefault({}),
+            /**
+             * Where rates above flux-benchmark's were measured (a benchmark run, its URL): required for them. The
+             * policy pack credits at most its own threshold per controller whatever is stated here. Default: none.
+             */
+            source: str({ min: 1, max: 500 }).optional(),
+        })
+        .superRefine((r, ctx) => {
+            const claimed = measuredRates(r);
+            const published = measuredRates(BENCHMARK_RATES);
+            if (r.source === undefined && (creditsMoreThan(claimed.kustomize, published.kustomize) || creditsMoreThan(claimed.helm, published.helm))) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["source"],
+                    input: undefined,
+                    message: "expected where these rates were measured: they credit more than flux-benchmark's (4 Kustomizations/s at --concurrent=20, 2 HelmReleases/s at 10, 2 CPU each)",
+                });
+            }
         })
         .prefault({}),
     /** How far above the mean the busiest shard may be before `shards plan` asks for --rebalance. Default 0.05 (issue 7). */

@@ -6,6 +6,7 @@ import * as YAML from "yaml";
 import { ConfigError, parseOrThrow } from "./errors";
 import { PROJECT, platformSchema, type PlatformConfig } from "./schema";
 import { crossSectionProblems } from "./consistency";
+import { documentValue, yamlSyntaxProblems } from "./yaml";
 
 /** The project root: the folder holding Pulumi.yaml. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -21,11 +22,15 @@ export function parsePlatformConfig(raw: RawConfig, source?: string): PlatformCo
     return cfg;
 }
 
-/** The stack name from a stack file's name: stacks/Pulumi.dev.yaml → dev. */
+/**
+ * The stack name from a stack file's name: stacks/Pulumi.dev.yaml → dev; any other file name gives its stem
+ * (review/big-homelab.yaml → big-homelab), characters Pulumi refuses in a stack name turned into '-'.
+ */
 export function stackNameOf(file: string): string {
-    const m = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file));
-    if (!m) throw new ConfigError([{ path: file, message: "expected a stack file named Pulumi.<stack>.yaml" }]);
-    return m[1];
+    const base = path.basename(file);
+    const m = /^Pulumi\.(.+)\.ya?ml$/.exec(base);
+    const name = (m ? m[1] : base.replace(/\.ya?ml$/, "")).replace(/[^A-Za-z0-9_.-]/g, "-");
+    return name === "" || /^\.+$/.test(name) ? "stack" : name;
 }
 
 /** Path of a shipped stack's file. */
@@ -42,13 +47,10 @@ export function readStackFileConfig(file: string): Record<string, unknown> {
         throw new ConfigError([{ path: file, message: `cannot read the stack file (${(e as NodeJS.ErrnoException).code ?? e})` }]);
     }
     const doc = YAML.parseDocument(text, { prettyErrors: true });
-    if (doc.errors.length > 0) {
-        throw new ConfigError(
-            doc.errors.map((e) => ({ path: `${path.basename(file)}:${e.linePos?.[0].line ?? "?"}`, message: `expected valid YAML, got ${e.code}` })),
-            file,
-        );
-    }
-    const top = doc.toJS() as unknown;
+    if (doc.errors.length > 0) throw new ConfigError(yamlSyntaxProblems(doc.errors, file), file);
+    const read = documentValue(doc, file);
+    if ("problem" in read) throw new ConfigError([read.problem], file);
+    const top = read.value;
     if (top === null || top === undefined) return {};
     if (typeof top !== "object" || Array.isArray(top)) {
         throw new ConfigError([{ path: path.basename(file), message: "expected a mapping with a config: key" }], file);

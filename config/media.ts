@@ -24,9 +24,9 @@ export const mediaSchema = z.strictObject({
             edgeTtlSeconds: int({ min: 60 }).default(86400),
         })
         .prefault({}),
-    /** s3: days before noncurrent object versions expire. Default 30. */
+    /** Days before noncurrent object versions expire (s3; rgw once versioning is on). Default 30. */
     noncurrentVersionDays: int({ min: 1 }).default(30),
-    /** s3: days before incomplete multipart uploads are aborted. Default 7 (the S3 user guide's lifecycle example). */
+    /** Days before incomplete multipart uploads are aborted (s3 and rgw). Default 7 (the S3 user guide's lifecycle example). */
     incompleteUploadDays: int({ min: 1 }).default(7),
 }).superRefine((m, ctx) => {
     // The bucket is named after the hostname (so S3 serves the CDN's Host header), and bucket names stop at 63.

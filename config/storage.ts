@@ -1,15 +1,16 @@
 // Ceph on dedicated storage nodes (Rook): the nodes, their devices, the daemons and the expected load.
 import { z } from "zod";
 import { findInstanceType, gbToGiB } from "../capacity/instances";
+import { DEFAULT_OSD_MEMORY_TARGET_GIB } from "../capacity/storage";
 import type { ConfigProblem } from "./errors";
-import { arch, bool, dnsLabel, dnsName, expecting, fraction, int, listOf, num, oneOf, str } from "./fields";
+import { arch, bool, dnsLabel, dnsName, expecting, fraction, int, listOf, MAX_DEVICE_GIB, MAX_LINK_MBPS, MAX_NIC_GBPS, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, num, oneOf, str } from "./fields";
 import { instanceTypeName } from "./nodePools";
 
 export const deviceSchema = z.strictObject({
     /** Device name as Rook takes it, e.g. nvme0n1 or /dev/disk/by-id/…. */
     name: expecting(z.string().regex(/^(\/dev\/[\w\-/.:]+|[a-z][\w\-]*)$/), "a device name such as nvme0n1 or /dev/disk/by-id/…"),
     /** Capacity in GiB. */
-    sizeGiB: num({ gt: 0 }),
+    sizeGiB: num({ gt: 0, max: MAX_DEVICE_GIB }),
     /** Media class, which sets the OSD's device class. Default nvme. */
     class: oneOf(["nvme", "ssd", "hdd"] as const).default("nvme"),
 });
@@ -25,11 +26,11 @@ export const storageNodeSchema = z
         /** Bare metal: CPU architecture. */
         arch: arch().optional(),
         /** Bare metal: CPU cores. */
-        cpu: num({ gt: 0 }).optional(),
+        cpu: num({ gt: 0, max: MAX_NODE_CPU }).optional(),
         /** Bare metal: memory in GiB. */
-        memoryGiB: num({ gt: 0 }).optional(),
+        memoryGiB: num({ gt: 0, max: MAX_NODE_MEMORY_GIB }).optional(),
         /** Bare metal: NIC speed in Gbps (sustained). */
-        nicGbps: num({ min: 1 }).optional(),
+        nicGbps: num({ min: 1, max: MAX_NIC_GBPS }).optional(),
         /** OSD devices on this node (one OSD each). On EC2 they are the instance-store NVMe disks, found by the local PV provisioner. */
         devices: listOf(deviceSchema),
     })
@@ -55,8 +56,13 @@ const replicatedPool = {
 };
 
 export const storageSchema = z.strictObject({
-    /** Storage nodes: at least 3, one per replica (failure domain host). */
-    nodes: listOf(storageNodeSchema, 3),
+    /** Storage nodes: at least 3, one per replica (failure domain host); exactly one with singleNode. */
+    nodes: listOf(storageNodeSchema),
+    /**
+     * One storage node on purpose (a laptop, a test bed): every copy then lives on that one host, which the
+     * pools can only say with failure domain osd, and the pack accepts that only when this says so. Default false.
+     */
+    singleNode: bool().default(false),
     /** Ceph networking: host networking, or multus with separate public and cluster networks. Default host. */
     network: z
         .strictObject({
@@ -72,7 +78,7 @@ export const storageSchema = z.strictObject({
     /** Managers. Default 2 (Rook default). */
     mgrCount: int({ min: 1, max: 2 }).default(2),
     /** osd_memory_target per OSD in GiB. Default 4 (Ceph default). */
-    osdMemoryTargetGiB: num({ min: 2 }).default(4),
+    osdMemoryTargetGiB: num({ min: 2, max: MAX_NODE_MEMORY_GIB }).default(DEFAULT_OSD_MEMORY_TARGET_GIB),
     /** CephFilesystem for tenant config data. */
     filesystem: z
         .strictObject({
@@ -82,7 +88,7 @@ export const storageSchema = z.strictObject({
             /** Standbys replay the journal (hot standby). Default true. */
             activeStandby: bool().default(true),
             /** Memory limit per MDS pod in GiB. Default 4 (Rook recommends ≥ 4096 MB). */
-            mdsMemoryGiB: num({ min: 1 }).default(4),
+            mdsMemoryGiB: num({ min: 1, max: MAX_NODE_MEMORY_GIB }).default(4),
             /** StorageClass of CephFS volumes (shared, ReadWriteMany). Default ceph-filesystem. */
             storageClass: dnsName().default("ceph-filesystem"),
             ...replicatedPool,
@@ -109,13 +115,13 @@ export const storageSchema = z.strictObject({
     /** Expected client load on the storage network, from monitoring. */
     load: z.strictObject({
         /** Client traffic per storage node at normal load, MB/s. */
-        normalClientMBps: num({ min: 0 }),
+        normalClientMBps: num({ min: 0, max: MAX_LINK_MBPS }),
         /** Client traffic per storage node at peak, MB/s. */
-        peakClientMBps: num({ min: 0 }),
+        peakClientMBps: num({ min: 0, max: MAX_LINK_MBPS }),
         /** Share of client traffic that is writes (replicated to other nodes). Default 0.3. */
         writeFraction: fraction().default(0.3),
         /** Traffic each active MDS adds per storage node, MB/s (journal, metadata pool I/O and standby replay; measure it). */
-        mdsMBpsPerActive: num({ min: 0 }),
+        mdsMBpsPerActive: num({ min: 0, max: MAX_LINK_MBPS }),
     }),
     /** Re-replicating a failed storage node's data. */
     recovery: z
@@ -125,7 +131,7 @@ export const storageSchema = z.strictObject({
              * writes; links and Ceph's throttles may allow less. Default 100: a planning assumption of about one drive's sequential rate (Ceph hardware
              * recommendations, ~100 MB/s); measure it in a failure drill and set it.
              */
-            mbpsPerOsd: num({ gt: 0 }).default(100),
+            mbpsPerOsd: num({ gt: 0, max: MAX_LINK_MBPS }).default(100),
             /** osd_max_backfills: PG reservations each OSD grants to recovery. Default Ceph's, 1. */
             maxBackfills: int({ min: 1, max: 64 }).optional(),
             /** osd_recovery_max_active: recovery operations in flight per OSD. Default Ceph's for the device class (ssd/nvme 10, hdd 3). */
@@ -136,6 +142,12 @@ export const storageSchema = z.strictObject({
             maxHours: num({ gt: 0 }).default(24),
         })
         .prefault({}),
+    /**
+     * Encrypt every OSD with dm-crypt (Rook's storage.config.encryptedDevice): data at rest, the Ceph RGW media
+     * bucket included, is unreadable on a disk that leaves the node. Rook applies it only when it creates an OSD, so
+     * OSDs made before it is set stay as they are until they are re-created. Default false (Rook's default).
+     */
+    encryptedDevices: bool().default(false),
     /** Fraction of a storage node's baseline the modelled peak may use. Default 0.7. */
     headroom: fraction().default(0.7),
     /** Ceph container image (multi-arch). Default quay.io/ceph/ceph:v20.2.4, what Rook v1.20.6's example cluster.yaml runs. */
@@ -155,6 +167,11 @@ export type StorageConfig = z.output<typeof storageSchema>;
 export function storageProblems(storage: StorageConfig, onAws: boolean): ConfigProblem[] {
     const out: ConfigProblem[] = [];
     const hosts = storage.nodes.length;
+    if (storage.singleNode && hosts !== 1) {
+        out.push({ path: "storage.singleNode", message: `expected false with ${hosts} storage nodes (true means exactly one, on purpose), got true` });
+    } else if (!storage.singleNode && hosts < 3) {
+        out.push({ path: "storage.nodes", message: `expected a list with at least 3 entries (one per copy; storage.singleNode: true for one node on purpose), got a list of ${hosts}` });
+    }
     const pools = [
         ["blockPool", storage.blockPool],
         ["filesystem", storage.filesystem],

@@ -2,17 +2,17 @@
 import { z } from "zod";
 import type { ConfigProblem } from "./errors";
 import { renderValue } from "./errors";
-import { dnsLabel, duration, expecting, int, num, oneOf, str } from "./fields";
+import { dnsLabel, duration, expecting, int, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, MAX_VOLUME_GIB, num, oneOf, str } from "./fields";
 
 const path = () => expecting(str({ min: 1 }), "a path (relative to the project root, or absolute)");
 
 export const planSchema = z.strictObject({
     /** CPU quota in cores (sum of the tenant's container CPU requests). */
-    cpu: num({ gt: 0 }),
+    cpu: num({ gt: 0, max: MAX_NODE_CPU }),
     /** Memory quota in GiB (sum of requests, and of limits). */
-    memoryGiB: num({ gt: 0 }),
+    memoryGiB: num({ gt: 0, max: MAX_NODE_MEMORY_GIB }),
     /** Storage quota in GiB; also the size of the tenant's data volume. */
-    storageGiB: num({ gt: 0 }),
+    storageGiB: num({ gt: 0, max: MAX_VOLUME_GIB }),
     /** Pod quota. */
     pods: int({ min: 1 }),
 });

@@ -1,12 +1,12 @@
 // The application tiers (a Mastodon-shaped app): web, streaming, queue workers and the one scheduler.
 import { z } from "zod";
-import { arch, dnsLabel, expecting, fraction, image, int, listOf, num } from "./fields";
+import { arch, dnsLabel, expecting, fraction, image, int, listOf, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, num } from "./fields";
 
 const resources = {
     /** Memory request and limit per pod in MiB. */
-    memoryMiB: int({ min: 32 }),
+    memoryMiB: int({ min: 32, max: MAX_NODE_MEMORY_GIB * 1024 }),
     /** CPU request per pod in cores. */
-    cpu: num({ gt: 0 }),
+    cpu: num({ gt: 0, max: MAX_NODE_CPU }),
 };
 
 export const queueSchema = z.strictObject({

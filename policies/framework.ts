@@ -1,7 +1,10 @@
 // The rule framework: what every rule of the pack declares (name, description, enforcement level, severity,
 // remediation steps, a config schema for its thresholds) and how it reports. Pure: no Pulumi imports, so the
 // same rules run inside the analyzer process (policies/pack.ts), in the rule tests and in the capacity summary.
-import type { Budget } from "../capacity/budget";
+import type { Budget } from "../contract/budget";
+import { isUnknown, type PolicyResource } from "../contract/resource";
+
+export { isUnknown, UNKNOWN, type PolicyResource } from "../contract/resource";
 
 /** Capacity and data-safety rules are mandatory; recommendations advisory. */
 export type Level = "mandatory" | "advisory";
@@ -9,20 +12,6 @@ export type Severity = "low" | "medium" | "high" | "critical";
 /** The rule families, one module each under policies/rules/. */
 export type Family = "storage" | "flux" | "data" | "workloads" | "edge" | "media" | "safety";
 
-/** A registered resource as a rule sees it: the engine's view (inputs, protect, parent, provider). */
-export interface PolicyResource {
-    urn: string;
-    /** Type token, e.g. `kubernetes:apps/v1:Deployment`, `kubernetes:ceph.rook.io/v1:CephCluster`. */
-    type: string;
-    /** Logical (Pulumi) name. */
-    name: string;
-    /** Inputs; a value not known during preview is the engine's unknown sentinel (see isUnknown). */
-    props: Record<string, any>;
-    protect: boolean;
-    parent?: string;
-    dependencies: string[];
-    provider?: { urn: string; type: string; name: string };
-}
 
 /** One threshold of a rule: a JSON-schema property with its default (the engine fills defaults in). */
 export interface ConfigProperty<T> {
@@ -87,21 +76,6 @@ export function configOf<C>(r: Rule<C>, given: Record<string, unknown> = {}): C 
     return out as C;
 }
 
-// The engine's sentinels for values not known during preview (pulumi/sdk plugin rpc; @pulumi/policy proxy.js).
-const UNKNOWN_SENTINELS = new Set([
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", // boolean
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421", // number
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9", // string
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2", // array
-    "030794c1-ac77-496b-92df-f27374a8bd58", // asset
-    "e48ece36-62e2-4504-bad9-02848725956a", // archive
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff", // object
-]);
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-export function isUnknown(v: unknown): boolean {
-    return typeof v === "string" && UNKNOWN_SENTINELS.has(v);
-}
 
 /** Thrown when a value a rule needs is not known during preview; the rule reports it, never passes. */
 export class Undecided extends Error {

@@ -1,14 +1,25 @@
 // Turns the pack's rules into CrossGuard policies. The engine (or the offline check) talks to the analyzer
 // that `new PolicyPack` serves; each rule becomes a resource policy (Analyze) or a stack policy (AnalyzeStack).
-import type { PolicyResource as EngineResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { configOf, guarded, type PolicyResource, type Rule } from "./framework";
+import { UnknownValueError, type PolicyResource as EngineResource, type ResourceValidationArgs, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
+import { configOf, guarded, UNKNOWN, type PolicyResource, type Rule } from "./framework";
 
-// @pulumi/policy wraps props in a proxy that throws on unknown values, which would end a whole stack rule at
-// the first unknown anywhere; rules look at the raw values instead and report what they cannot decide.
-const PROXY_TARGET = "__getSpecialProxyTarget";
-
-function raw<T>(value: T): T {
-    return value !== null && typeof value === "object" && (value as any)[PROXY_TARGET] !== undefined ? (value as any)[PROXY_TARGET] : value;
+/**
+ * The plain value behind @pulumi/policy's unknown-checking proxy. The proxy throws UnknownValueError on a value
+ * not known during preview, which would end a whole stack rule at the first unknown anywhere; rules see the
+ * contract's UNKNOWN marker there instead, and report what they cannot decide.
+ */
+export function plain(value: unknown): any {
+    if (value === null || typeof value !== "object") return value;
+    const read = (get: () => unknown) => {
+        try {
+            return plain(get());
+        } catch (e) {
+            if (e instanceof UnknownValueError) return UNKNOWN;
+            throw e;
+        }
+    };
+    if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => read(() => value[i]));
+    return Object.fromEntries(Object.keys(value).map((k) => [k, read(() => (value as Record<string, unknown>)[k])]));
 }
 
 /** A resource of AnalyzeStack, with its parent and dependencies as the engine resolved them. */
@@ -17,7 +28,7 @@ function fromStack(r: EngineResource): PolicyResource {
         urn: r.urn,
         type: r.type,
         name: r.name,
-        props: raw(r.props),
+        props: plain(r.props),
         protect: r.opts.protect,
         parent: r.parent?.urn ?? r.opts.parent,
         dependencies: r.dependencies.map((d) => d.urn),
@@ -31,7 +42,7 @@ function fromAnalyze(a: ResourceValidationArgs): PolicyResource {
         urn: a.urn,
         type: a.type,
         name: a.name,
-        props: raw(a.props),
+        props: plain(a.props),
         protect: a.opts.protect,
         parent: a.opts.parent,
         dependencies: [],

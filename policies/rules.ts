@@ -1,6 +1,5 @@
 // Every rule of the pack, family by family (one module each under rules/).
 import type { Rule } from "./framework";
-import type { PolicyInfo } from "./policyConfig";
 import { rules as data } from "./rules/data";
 import { rules as edge } from "./rules/edge";
 import { rules as flux } from "./rules/flux";
@@ -10,15 +9,3 @@ import { rules as storage } from "./rules/storage";
 import { rules as workloads } from "./rules/workloads";
 
 export const RULES: Rule[] = [...storage, ...flux, ...data, ...workloads, ...edge, ...media, ...safety];
-
-/** The rules as GetAnalyzerInfo describes them, for reconciling a policy config without starting the pack. */
-export function rulesAsPolicyInfo(rules: Rule[] = RULES): PolicyInfo[] {
-    return rules.map((r) => ({
-        name: r.name,
-        description: r.description,
-        enforcementLevel: r.enforcementLevel,
-        severity: r.severity,
-        remediationSteps: r.remediationSteps,
-        configSchema: { properties: r.config as Record<string, any> },
-    }));
-}

@@ -19,6 +19,7 @@ export interface RegisteredResource {
     outputs: Record<string, any>;
     parent: string;
     provider: string;
+    /** The resources named in dependsOn (the data dependencies of Output inputs are not listed). */
     dependencies: string[];
     protect: boolean;
     retainOnDelete: boolean;
@@ -98,9 +99,21 @@ async function resolveOutputs(value: unknown): Promise<unknown> {
     return value;
 }
 
+/** The root stack's type: the mocks qualify top-level URNs with it, where the engine leaves it out. */
+const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+/** A URN as the engine writes it (without the root stack's type the mocks put before top-level types). */
+const engineUrn = (urn: string) => urn.replace(`::${ROOT_STACK_TYPE}$`, "::");
+
+/** A promise of an Output's value, through its public apply. */
+const valueOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply((v) => resolve(v)));
+
 /**
  * Runs the program of a shipped stack (`"dev"`) or of any stack file (a path ending in .yaml) under mocks.
  * Throws what the program throws (a ConfigError for bad config) before any resource is registered.
+ *
+ * Only public SDK interfaces: the mocks see each registration's type, name, inputs and provider; a stack
+ * transformation (run inside the root stack, as the engine runs a program) sees its resource options; each
+ * resource's URN resolves once its registration is done.
  */
 export async function runStackOffline(stackOrFile: string, opts: RunStackOptions = {}): Promise<StackRun> {
     const file = /\.ya?ml$/.test(stackOrFile) ? path.resolve(stackOrFile) : stackFile(stackOrFile);
@@ -109,25 +122,78 @@ export async function runStackOffline(stackOrFile: string, opts: RunStackOptions
     opts.mutate?.(config);
     pulumi.runtime.setAllConfig(toPulumiStrings(config));
 
-    const resources: RegisteredResource[] = opts.registered ?? [];
+    /** What the mocks saw, by type and name (unique in a stack: every name carries its component's). */
+    const mocked = new Map<string, { inputs: Record<string, any>; outputs: Record<string, any>; provider: string; custom: boolean }>();
+    const registered = opts.registered ?? [];
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({ id: args.custom ? `${args.name}-id` : undefined, state: mockOutputs(args.type, args.name, args.inputs) }),
+            newResource: (args) => {
+                const outputs = mockOutputs(args.type, args.name, args.inputs);
+                if (args.type !== ROOT_STACK_TYPE) {
+                    mocked.set(`${args.type}::${args.name}`, { inputs: args.inputs, outputs, provider: args.provider ?? "", custom: args.custom ?? false });
+                    registered.push({ ...emptyRegistration(args.type, args.name), inputs: args.inputs, outputs, custom: args.custom ?? false });
+                }
+                return { id: args.custom ? `${args.name}-id` : undefined, state: outputs };
+            },
             call: (args) => mockCall(args.token, args.inputs),
         },
         PROJECT,
         stack,
         opts.preview ?? false,
     );
-    captureRegistrations(resources);
 
+    // In the order the registrations complete, as the engine records them.
+    const captured: pulumi.ResourceTransformationArgs[] = [];
+    const completed: { args: pulumi.ResourceTransformationArgs; urn: string }[] = [];
     // The program is imported only once the mocks are set, as Pulumi requires.
     const program: typeof import("./program") = require("./program");
-    const exported = program.main();
-    const outputs = (await resolveOutputs(exported)) as Record<string, unknown>;
-    await waitForRegistrations();
-    const parsed = program.loadPulumiConfig();
-    return makeRun(stack, parsed, resources, outputs);
+    // Bad input ends the run before the root stack exists (inside it, the stack's own promise would reject too).
+    const input = program.loadInput();
+    const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            captured.push(args);
+            // The URN exists once the constructor has returned.
+            void Promise.resolve().then(() => args.resource.urn.apply((urn) => completed.push({ args, urn })));
+            return undefined;
+        });
+        return resolveOutputs(program.main(input));
+    })) as Record<string, unknown>;
+
+    await Promise.all(captured.map((c) => valueOf(c.resource.urn)));
+    const resources: RegisteredResource[] = [];
+    for (const { args: c, urn: mockUrn } of completed) {
+        const seen = mocked.get(`${c.type}::${c.name}`);
+        if (!seen) throw new Error(`offline run: ${c.type} ${c.name} was constructed but never registered`);
+        const urn = engineUrn(mockUrn);
+        const o = c.opts as pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions;
+        const parent = o.parent ? engineUrn(await valueOf(o.parent.urn)) : "";
+        const dependsOn = o.dependsOn === undefined ? [] : await valueOf(pulumi.output(o.dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]>));
+        const dependencies = await Promise.all((Array.isArray(dependsOn) ? dependsOn : [dependsOn]).map(async (d) => engineUrn(await valueOf((d as pulumi.Resource).urn))));
+        resources.push({
+            urn,
+            type: c.type,
+            name: c.name,
+            custom: seen.custom,
+            inputs: seen.inputs,
+            outputs: seen.outputs,
+            parent,
+            provider: engineUrn(seen.provider),
+            dependencies,
+            protect: o.protect ?? false,
+            retainOnDelete: o.retainOnDelete ?? false,
+            deleteBeforeReplace: o.deleteBeforeReplace ?? false,
+            replaceOnChanges: o.replaceOnChanges ?? [],
+            ignoreChanges: o.ignoreChanges ?? [],
+            additionalSecretOutputs: o.additionalSecretOutputs ?? [],
+            aliases: [],
+        });
+    }
+    return makeRun(stack, input.config, resources, outputs);
+}
+
+/** A registration as the mocks first see it, before its options are known. */
+function emptyRegistration(type: string, name: string): RegisteredResource {
+    return { urn: "", type, name, custom: false, inputs: {}, outputs: {}, parent: "", provider: "", dependencies: [], protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] };
 }
 
 export function makeRun(stack: string, config: PlatformConfig, resources: RegisteredResource[], outputs: Record<string, unknown>): StackRun {
@@ -145,61 +211,4 @@ export function makeRun(stack: string, config: PlatformConfig, resources: Regist
             return found[0];
         },
     };
-}
-
-let pending = 0;
-let idle: (() => void)[] = [];
-
-/** Wraps the mock monitor so each registration is recorded with its options. */
-function captureRegistrations(into: RegisteredResource[]): void {
-    const settings = require("@pulumi/pulumi/runtime/settings");
-    const monitor = settings.getMonitor();
-    const original = monitor.registerResource.bind(monitor);
-    const { deserializeProperties } = require("@pulumi/pulumi/runtime/rpc");
-    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
-        pending++;
-        original(req, (err: any, resp: any) => {
-            if (!err) {
-                into.push({
-                    urn: resp.getUrn(),
-                    type: req.getType(),
-                    name: req.getName(),
-                    custom: req.getCustom(),
-                    inputs: deserializeProperties(req.getObject()),
-                    outputs: resp.getObject() ? deserializeProperties(resp.getObject()) : {},
-                    parent: req.getParent(),
-                    provider: req.getProvider(),
-                    dependencies: req.getDependenciesList(),
-                    protect: req.getProtect() ?? false,
-                    retainOnDelete: req.getRetainondelete() ?? false,
-                    deleteBeforeReplace: req.getDeletebeforereplace(),
-                    replaceOnChanges: req.getReplaceonchangesList(),
-                    ignoreChanges: req.getIgnorechangesList(),
-                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-                    aliases: req.getAliasurnsList(),
-                });
-            }
-            callback(err, resp);
-            if (--pending === 0) {
-                const waiting = idle;
-                idle = [];
-                setImmediate(() => waiting.forEach((w) => w()));
-            }
-        });
-    };
-}
-
-/** Waits until the program's registrations have settled (no new one for a few turns of the event loop). */
-async function waitForRegistrations(): Promise<void> {
-    const settings = require("@pulumi/pulumi/runtime/settings");
-    for (let quiet = 0; quiet < 3; ) {
-        await settings.waitForRPCs?.();
-        if (pending > 0) {
-            await new Promise<void>((r) => idle.push(r));
-            quiet = 0;
-        } else {
-            await new Promise((r) => setImmediate(r));
-            quiet++;
-        }
-    }
 }

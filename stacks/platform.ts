@@ -7,15 +7,15 @@ import { createNodePools } from "../components/compute/nodePool";
 import { CephStorage } from "../components/storage/cephStorage";
 import type { MediaAppInterface } from "../components/media/appInterface";
 import { MediaStorage } from "../components/media/mediaStorage";
-import { clusterSizeOf, tierRolesOf } from "../capacity/app";
+import { tierRolesOf } from "../config/model";
 import { placementRole } from "../capacity/memory";
-import { Postgres } from "../components/data/postgres";
+import { Postgres, postgresBackupOf } from "../components/data/postgres";
 import { RedisTiers } from "../components/data/redis";
 import { AppWorkloads } from "../components/workloads/appWorkloads";
 import { EdgeProxy } from "../components/edge/proxy";
 import { DnsAutoscaler } from "../components/edge/dnsAutoscaler";
 import { FluxInstallation, FluxShards } from "../components/flux";
-import { loadStackTenants, shardLoadsOf } from "../tenants/plan";
+import { loadStackTenants, shardLoadsOf, type StackTenants } from "../tenants/plan";
 
 export interface PlatformContext {
     /** Stack name (dev, prod, homelab, …). */
@@ -50,10 +50,19 @@ function skipAwait(args: pulumi.ResourceTransformationArgs): pulumi.ResourceTran
 /** Namespace of the application tiers (web, streaming, workers, scheduler). */
 export const APP_NAMESPACE = "media-app";
 
-export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): PlatformOutputs {
-    // The tenant registry and its shard lock size the Flux shards (issue 7). Read first: a bad registry
-    // stops the run before anything is registered. Tenants themselves are never Pulumi resources.
-    const tenants = loadStackTenants(config, ctx.projectRoot);
+/** Everything a stack's input decides, read and validated before any resource exists (a bad registry too). */
+export interface PlatformInput {
+    config: PlatformConfig;
+    /** The tenant registry and its shard lock, which size the Flux shards. Tenants are never Pulumi resources. */
+    tenants: StackTenants;
+}
+
+/** Reads the tenant registry of a validated config (throws ConfigError with every problem). */
+export function platformInput(config: PlatformConfig, ctx: PlatformContext): PlatformInput {
+    return { config, tenants: loadStackTenants(config, ctx.projectRoot, { refuseLockBeyondShards: `--stack ${ctx.stack}` }) };
+}
+
+export function buildPlatform({ config, tenants }: PlatformInput, ctx: PlatformContext): PlatformOutputs {
     if (config.cluster.provider === "existing" && !config.cluster.waitForReady) pulumi.runtime.registerStackTransformation(skipAwait);
     const cluster = new KubernetesCluster("platform", { cluster: config.cluster, projectRoot: ctx.projectRoot, stack: ctx.stack });
     const k8sOpts = { provider: cluster.provider };
@@ -95,6 +104,7 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         flux: flux.ready,
         provider: cluster.provider,
         dependsOn: [appNamespace],
+        backup: postgresBackupOf(config.data.postgres.backup, media.app),
     });
     const redis = new RedisTiers("redis", { redis: config.data.redis, namespace: APP_NAMESPACE, storageClass, role: roles.data, provider: cluster.provider, dependsOn: [appNamespace] });
     const app = new AppWorkloads("app", {
@@ -118,7 +128,7 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
         provider: cluster.provider,
         dependsOn: [appNamespace, ...app.priorityClasses],
     });
-    new DnsAutoscaler("dns-autoscaler", { dns: config.edge.dns, clusterSize: clusterSizeOf(config), provider: cluster.provider });
+    new DnsAutoscaler("dns-autoscaler", { dns: config.edge.dns, provider: cluster.provider });
 
     // Flux shards for the tenant tree, annotated with each shard's predicted rollout.
     new FluxShards(
@@ -130,7 +140,8 @@ export function buildPlatform(config: PlatformConfig, ctx: PlatformContext): Pla
 
     return {
         environment: config.environment,
-        renderDirectory: cluster.renderDirectory,
+        // Only where there is one: the engine warns about an undefined output.
+        ...(cluster.renderDirectory !== undefined ? { renderDirectory: cluster.renderDirectory } : {}),
         appNamespace: appNamespace.metadata.name,
         media: media.app,
     };

@@ -3,16 +3,23 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config/errors";
 import { fromPulumiStrings, parsePlatformConfig, projectSections, PROJECT_ROOT } from "../config/load";
 import type { PlatformConfig } from "../config/schema";
-import { buildPlatform, type PlatformOutputs } from "./platform";
+import { buildPlatform, platformInput, type PlatformInput, type PlatformOutputs } from "./platform";
 
 /** The stack's config as the Pulumi runtime hands it over, validated (throws ConfigError). */
 export function loadPulumiConfig(): PlatformConfig {
     return parsePlatformConfig(projectSections(fromPulumiStrings(pulumi.runtime.allConfig())), `stack ${pulumi.getStack()}`);
 }
 
-export function main(): PlatformOutputs {
-    const config = loadPulumiConfig();
-    return buildPlatform(config, { stack: pulumi.getStack(), projectRoot: PROJECT_ROOT });
+const context = () => ({ stack: pulumi.getStack(), projectRoot: PROJECT_ROOT });
+
+/** Everything the stack's input decides, validated before any resource exists (throws ConfigError). */
+export function loadInput(): PlatformInput {
+    return platformInput(loadPulumiConfig(), context());
+}
+
+/** The platform from validated input (by default, the stack's own). */
+export function main(input: PlatformInput = loadInput()): PlatformOutputs {
+    return buildPlatform(input, context());
 }
 
 /** The program as the engine runs it (inline or from stacks/index.ts): a config error ends it with its list of problems, no stack trace. */

@@ -5,6 +5,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as jsyaml from "js-yaml";
 import { ConfigError, type ConfigProblem } from "../config/errors";
+import { shardIndex, shardName } from "../contract/gitops";
+import { aliasBombProblem, jsYamlProblem } from "../config/yaml";
 import { yamlScalar } from "./yaml";
 
 export interface ShardLock {
@@ -14,16 +16,6 @@ export interface ShardLock {
     tenants: Map<string, number>;
 }
 
-/** Name of shard `index` (0-based): shard-1, shard-2, … */
-export function shardName(index: number): string {
-    return `shard-${index + 1}`;
-}
-
-/** Index of a shard name, or undefined when it is not one. */
-export function shardIndex(name: string): number | undefined {
-    const m = /^shard-([1-9][0-9]*)$/.exec(name);
-    return m ? Number(m[1]) - 1 : undefined;
-}
 
 /** The conventional lock file beside a registry: tenants/registries/dev.yaml → tenants/registries/dev.lock.yaml. */
 export function defaultLockPath(registry: string): string {
@@ -52,11 +44,13 @@ export function formatLock(lock: ShardLock, registryName: string): string {
 }
 
 export function parseLock(text: string, file: string): ShardLock {
+    const bomb = aliasBombProblem(text, file);
+    if (bomb) throw new ConfigError([bomb], file);
     let raw: unknown;
     try {
         raw = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, filename: file });
     } catch (e) {
-        if (e instanceof jsyaml.YAMLException) throw new ConfigError([{ path: `${file}:${e.mark.line + 1}`, message: `expected valid YAML, got ${e.reason}` }], file);
+        if (e instanceof jsyaml.YAMLException) throw new ConfigError([jsYamlProblem(e, file)], file);
         throw e;
     }
     const problems: ConfigProblem[] = [];
@@ -75,6 +69,12 @@ export function parseLock(text: string, file: string): ShardLock {
         }
     }
     for (const k of Object.keys(doc)) if (k !== "shards" && k !== "tenants") problems.push({ path: `${file} ${k}`, message: "unknown key; expected one of: shards, tenants" });
+    // A lock names only shards it was written for.
+    if (problems.length === 0) {
+        for (const [name, i] of tenants) {
+            if (i >= (shards as number)) problems.push({ path: `${file} tenants.${name}`, message: `expected one of the lock's ${shards} shards (shard-1 … ${shardName((shards as number) - 1)}), got ${shardName(i)}` });
+        }
+    }
     if (problems.length > 0) throw new ConfigError(problems, file);
     return { shards: shards as number, tenants };
 }

@@ -16,7 +16,9 @@ import {
 import { durationSeconds } from "../config/fields";
 import type { PlatformConfig } from "../config/schema";
 import { defaultPlanOf } from "../config/tenants";
-import { defaultLockPath, readLock, shardName, type ShardLock } from "./lock";
+import { shardName } from "../contract/gitops";
+import { ConfigError, type ConfigProblem } from "../config/errors";
+import { defaultLockPath, readLock, type ShardLock } from "./lock";
 import { readRegistry, type Registry, type Tenant } from "./registry";
 import { imbalance, planShards, type PlanOptions, type ShardPlan } from "./shards";
 
@@ -40,7 +42,7 @@ export interface TenantShardPlan extends ShardPlan {
     /** The A–Z first-letter scheme on the same tenants, for comparison. */
     firstLetter: FirstLetterScheme;
     windowSeconds: number;
-    /** Smallest shard count whose balanced plan fits the window (undefined: none up to 256). */
+    /** Smallest shard count whose balanced plan fits the window (undefined: none up to MAX_SHARDS). */
     recommendedShards: number | undefined;
 }
 
@@ -101,8 +103,33 @@ export interface StackTenants {
     plan: TenantShardPlan;
 }
 
-/** Reads a stack's registry and lock and plans its shards (throws ConfigError on a bad registry or lock). */
-export function loadStackTenants(config: PlatformConfig, projectRoot: string, opts: PlanOptions = {}): StackTenants {
+/**
+ * Tenants a lock keeps on shards the stack no longer runs, one problem per such shard: a stack run from it would
+ * reconcile them on no controller until the tree is re-rendered, so the stack refuses it. `shards plan --write` and
+ * `tenants render` move them (they plan from such a lock).
+ */
+export function lockBeyondShards(lock: ShardLock | undefined, shards: number, lockFile: string, stackArg: string): ConfigProblem[] {
+    if (!lock) return [];
+    const beyond = new Map<number, string[]>();
+    for (const [name, i] of lock.tenants) if (i >= shards) beyond.set(i, [...(beyond.get(i) ?? []), name]);
+    return [...beyond.keys()]
+        .sort((a, b) => a - b)
+        .map((i) => {
+            const names = beyond.get(i)!.sort();
+            const shown = names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
+            return {
+                path: `${lockFile} ${shardName(i)}`,
+                message: `expected no tenant on a shard beyond flux.shards (${shards}), got ${names.length} (${shown}): move them with \`platform shards plan ${stackArg} --write\` (or \`tenants render\`) and commit the lock and the tree first`,
+            };
+        });
+}
+
+/**
+ * Reads a stack's registry and lock and plans its shards (throws ConfigError on a bad registry or lock). With
+ * `refuseLockBeyondShards` (how a command names the stack, e.g. "--stack dev"), a lock keeping tenants on shards
+ * beyond flux.shards is refused too: what the stack program and `config validate` do.
+ */
+export function loadStackTenants(config: PlatformConfig, projectRoot: string, opts: PlanOptions & { refuseLockBeyondShards?: string } = {}): StackTenants {
     const paths = tenantPaths(config, projectRoot);
     const registry = readRegistry(
         paths.registry,
@@ -110,6 +137,10 @@ export function loadStackTenants(config: PlatformConfig, projectRoot: string, op
         shown(paths.registry),
     );
     const lock = readLock(paths.lock, shown(paths.lock));
+    if (opts.refuseLockBeyondShards !== undefined) {
+        const problems = lockBeyondShards(lock, config.flux.shards, shown(paths.lock), opts.refuseLockBeyondShards);
+        if (problems.length > 0) throw new ConfigError(problems, shown(paths.lock));
+    }
     const plan = planTenants(registry.tenants, {
         shards: config.flux.shards,
         model: rolloutModelOf(config.flux),

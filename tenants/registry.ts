@@ -8,8 +8,11 @@ import * as path from "node:path";
 import * as jsyaml from "js-yaml";
 import * as YAML from "yaml";
 import { z } from "zod";
-import { ConfigError, errorMap, problemsFromIssues, renderPath, renderValue, type ConfigProblem } from "../config/errors";
+import { ConfigError, errorMap, problemsFromIssues, renderPath, renderValue, warn, type ConfigProblem } from "../config/errors";
 import { expecting, oneOf } from "../config/fields";
+import { DEFAULT_FLUX_NAMESPACE } from "../contract/gitops";
+import { secretsInValues } from "../config/secrets";
+import { aliasBombProblem, jsYamlProblem } from "../config/yaml";
 
 /** Longest tenant name: it names the namespace and the Helm release (Helm allows 53), and prefixes app objects. */
 export const TENANT_NAME_MAX = 40;
@@ -22,7 +25,7 @@ export const RESERVED_NAMES: readonly string[] = [
     "kube-system",
     "kube-public",
     "kube-node-lease",
-    "flux-system",
+    DEFAULT_FLUX_NAMESPACE,
     "media-app",
     "rook-ceph",
     "cnpg-system",
@@ -40,6 +43,19 @@ const label = (max: number, why: string) =>
 export const tenantStatus = ["active", "suspended"] as const;
 export type TenantStatus = (typeof tenantStatus)[number];
 
+/** A chart value the app reads from a Secret in the Flux namespace: Flux merges the Secret's key at the path. */
+const valuesFromSchema = expecting(
+    z.strictObject({
+        /** The Secret, in the Flux namespace (a HelmRelease reads values from its own namespace only). */
+        secret: expecting(z.string().max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/), "a Secret name (a DNS name)"),
+        /** The key in the Secret holding the value. */
+        key: expecting(z.string().max(253).regex(/^[-._a-zA-Z0-9]+$/), "a Secret key (letters, digits, '-', '_', '.')"),
+        /** Where the value goes in the app's chart values, dot-separated, e.g. claimToken or db.password. */
+        path: expecting(z.string().max(200).regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/), "a dot-separated path in the app's values such as db.password"),
+    }),
+    "{secret, key, path}",
+);
+
 const appSchema = z.preprocess(
     (v) => (typeof v === "string" ? { name: v } : v),
     expecting(
@@ -47,8 +63,10 @@ const appSchema = z.preprocess(
             name: label(APP_NAME_MAX, `; it joins the tenant's name in object names`),
             /** The app's chart values. */
             values: expecting(z.record(z.string(), z.unknown()), "a map of the app's chart values").default({}),
+            /** Chart values read from Secrets (credentials never go in values). */
+            valuesFrom: expecting(z.array(valuesFromSchema), "a list of {secret, key, path}").default([]),
         }),
-        "an app name or {name, values}",
+        "an app name or {name, values, valuesFrom}",
     ),
 );
 
@@ -70,6 +88,8 @@ const registrySchema = expecting(
 export interface TenantApp {
     name: string;
     values: Record<string, unknown>;
+    /** Chart values read from Secrets in the Flux namespace; absent or empty: none. */
+    valuesFrom?: { secret: string; key: string; path: string }[];
 }
 
 export interface Tenant {
@@ -98,17 +118,19 @@ export interface RegistryOptions {
 interface Located {
     path: (string | number)[];
     message: string;
+    /** A name YAML read as a number: the message is completed with the text as written (see locate). */
+    numeric?: number;
 }
 
 /** Parses registry text; throws a ConfigError listing every problem with its line. */
 export function parseRegistry(text: string, file: string, opts: RegistryOptions = {}): Registry {
+    const bomb = aliasBombProblem(text, file);
+    if (bomb) throw new ConfigError([bomb], file);
     let raw: unknown;
     try {
         raw = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, filename: file });
     } catch (e) {
-        if (e instanceof jsyaml.YAMLException) {
-            throw new ConfigError([{ path: `${file}:${e.mark.line + 1}`, message: `expected valid YAML, got ${e.reason}` }], file);
-        }
+        if (e instanceof jsyaml.YAMLException) throw new ConfigError([jsYamlProblem(e, file)], file);
         throw e;
     }
     if (raw === undefined || raw === null) raw = { tenants: [] };
@@ -124,11 +146,61 @@ export function parseRegistry(text: string, file: string, opts: RegistryOptions 
     }
     // Checks across entries run on whatever is well-formed, so they are reported with the shape errors.
     const rawTenants = (raw as { tenants?: unknown })?.tenants;
-    problems.push(...entryProblems(Array.isArray(rawTenants) ? rawTenants : [], opts));
+    const entries = Array.isArray(rawTenants) ? rawTenants : [];
+    const numeric = numericNames(entries);
+    const shapes = problems.filter((p) => !numeric.some((n) => samePath(n.path, p.path)));
+    problems.length = 0;
+    problems.push(...shapes, ...numeric, ...entryProblems(entries, opts), ...valueSecrets(entries));
     if (problems.length > 0 || !parsed.success) throw locate(text, file, problems);
 
-    const tenants: Tenant[] = parsed.data.tenants.map((t) => ({ name: t.name, plan: t.plan ?? opts.defaultPlan ?? "", status: t.status, apps: t.apps }));
+    const tenants: Tenant[] = parsed.data.tenants.map((t) => ({
+        name: t.name,
+        plan: t.plan ?? opts.defaultPlan ?? "",
+        status: t.status,
+        apps: t.apps.map((a) => (a.valuesFrom.length > 0 ? a : { name: a.name, values: a.values })),
+    }));
+    if (tenants.length === 0) warn(`${file} lists no tenants: the stack runs its shards empty (tenants: [] is valid; an emptied registry is usually a mistake)`);
     return { file, tenants };
+}
+
+const samePath = (a: (string | number)[], b: (string | number)[]) => a.length === b.length && a.every((s, i) => String(s) === String(b[i]));
+
+/**
+ * Tenant and app names YAML reads as numbers (01, 0x6b, 1e3 under YAML 1.2's core schema): refused with the
+ * text as written and "quote it", rather than a confusing "got 1". Quoted, they are valid names.
+ */
+function numericNames(entries: readonly unknown[]): Located[] {
+    const out: Located[] = [];
+    entries.forEach((t, i) => {
+        const name = field(t, "name");
+        if (typeof name === "number") out.push({ path: ["tenants", i, "name"], message: "", numeric: name });
+        const apps = field(t, "apps");
+        if (Array.isArray(apps)) {
+            apps.forEach((a, j) => {
+                if (typeof a === "number") out.push({ path: ["tenants", i, "apps", j], message: "", numeric: a });
+                else if (typeof field(a, "name") === "number") out.push({ path: ["tenants", i, "apps", j, "name"], message: "", numeric: field(a, "name") as number });
+            });
+        }
+    });
+    return out;
+}
+
+/** Credentials in tenants' chart values: they belong in a Secret, read through the app's valuesFrom. */
+function valueSecrets(entries: readonly unknown[]): Located[] {
+    const out: Located[] = [];
+    entries.forEach((t, i) => {
+        const apps = field(t, "apps");
+        if (!Array.isArray(apps)) return;
+        apps.forEach((a, j) => {
+            for (const s of secretsInValues(field(a, "values"), ["tenants", i, "apps", j, "values"])) {
+                out.push({
+                    path: s.path,
+                    message: `expected no secret in plain text (put it in a Secret in the Flux namespace and read it with the app's valuesFrom: {secret, key, path}), got ${s.what}`,
+                });
+            }
+        });
+    });
+    return out;
 }
 
 const field = (v: unknown, k: string): unknown => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined);
@@ -192,10 +264,18 @@ function locate(text: string, file: string, problems: Located[]): ConfigError {
         }
         return undefined;
     };
+    const sourceOf = (p: (string | number)[]): string | undefined => {
+        const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
+        return node?.range && YAML.isScalar(node) ? text.slice(node.range[0], node.range[1]).trim() : undefined;
+    };
     const out: (ConfigProblem & { line: number })[] = problems.map((p) => {
         const line = lineOf(p.path) ?? 0;
         const where = renderPath(p.path);
-        return { line, path: `${path.normalize(file)}:${line || "?"} ${where}`, message: p.message };
+        const message =
+            p.numeric === undefined
+                ? p.message
+                : `expected a name, got ${sourceOf(p.path) ?? String(p.numeric)}, which YAML reads as the number ${p.numeric}: quote it (name: "${sourceOf(p.path) ?? p.numeric}")`;
+        return { line, path: `${path.normalize(file)}:${line || "?"} ${where}`, message };
     });
     out.sort((a, b) => a.line - b.line);
     return new ConfigError(

@@ -15,9 +15,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { planLimits, type Plan, type PlanLimits } from "../capacity/tenantQuota";
-import { PLAN_LABEL, PRUNE_ANNOTATION, PRUNE_DISABLED, SHARD_LABEL, TENANT_LABEL } from "../capacity/labels";
+import { PLAN_LABEL, PRUNE_ANNOTATION, PRUNE_DISABLED, SHARD_LABEL, TENANT_LABEL } from "../contract/labels";
 import type { PlatformConfig } from "../config/schema";
-import { shardName } from "./lock";
 import {
     DATA_VOLUME,
     repositoryPath,
@@ -27,17 +26,13 @@ import {
     TENANT_FILE,
     tenantDirectory,
     tenantFluxName,
-} from "./layout";
+    PLATFORM_RECONCILER,
+    shardName,
+    type Manifest,
+} from "../contract/gitops";
 import type { Tenant } from "./registry";
 import { toYaml, toYamlDocuments } from "./yaml";
 
-/** A Kubernetes object as written to the tree. */
-export interface Manifest {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-    [field: string]: unknown;
-}
 
 /** Everything the renderer needs from a stack's config. */
 export interface RenderSettings {
@@ -67,8 +62,6 @@ export function renderSettings(config: Pick<PlatformConfig, "flux" | "tenants">)
     };
 }
 
-/** Flux's reconciler identity for platform-owned objects under the multi-tenancy lockdown (Flux docs). */
-export const PLATFORM_RECONCILER = "kustomize-controller";
 /** ClusterRole a tenant's apps get in its namespace: workloads and their config, no RBAC or quota changes. */
 export const TENANT_ROLE = "edit";
 /** Kustomization timeout for a tenant's handful of objects (apply only; health is the HelmRelease's). */
@@ -177,6 +170,10 @@ export function tenantManifests(t: Tenant, shard: string, s: RenderSettings): { 
                     metadata: { labels: { [SHARD_LABEL]: shard } },
                     spec: { chart: s.chart.name, version: s.chart.version, sourceRef: { kind: "HelmRepository", name: shardChartRepositoryName(s.chart.name, shard) } },
                 },
+                // Credentials the apps read from Secrets in the Flux namespace, each merged at its place in the values.
+                ...(t.apps.some((a) => (a.valuesFrom ?? []).length > 0)
+                    ? { valuesFrom: t.apps.flatMap((a) => (a.valuesFrom ?? []).map((v) => ({ kind: "Secret", name: v.secret, valuesKey: v.key, targetPath: `apps.${a.name}.${v.path}` }))) }
+                    : {}),
                 values: {
                     tenant: t.name,
                     plan: t.plan,

@@ -1,11 +1,11 @@
 // `capacity report`: the capacity summary of a stack — each budget used / limit / % with a bar — computed
 // from the resources its program registers under mocks, with the thresholds of its policy config.
 import * as path from "node:path";
-import { formatSummary, stackBudgets, type Summary } from "../../capacity/summary";
-import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../../policies/policyConfig";
+import { formatSummary, stackBudgets, type Summary } from "../../policies/summary";
+import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../policyConfig";
 import type { PolicyResource } from "../../policies/framework";
-import { policyResources } from "../../policies/resources";
-import { rulesAsPolicyInfo } from "../../policies/rules";
+import { policyResources } from "../../stacks/resources";
+import { rulesAsPolicyInfo } from "../policyConfig";
 import { runStackOffline } from "../../stacks/offline";
 import { EXIT, parse, type Command } from "../command";
 import { stackFileArg } from "./config";
@@ -27,7 +27,7 @@ export function summaryOfResources(resources: PolicyResource[], policyConfigFile
 /** Runs the stack under mocks (as a preview) and computes every budget its capacity rules check. */
 export async function capacityReport(stackFile: string, policyConfigFile?: string): Promise<CapacityReport> {
     const run = await runStackOffline(stackFile, { preview: true });
-    const file = policyConfigFile ?? policyConfigFileFor(run.stack, run.config.environment);
+    const file = policyConfigFile ?? policyConfigFileFor(run.config.environment);
     return { stack: run.stack, stackFile, policyConfigFile: file, summary: summaryOfResources(policyResources(run.resources, true), file) };
 }
 
@@ -44,7 +44,7 @@ the thresholds (headroom, window, …) of the stack's policy config. Exit 0, or 
 
 Options:
   --stack <name>          a shipped stack: dev, prod, homelab
-  --stack-file <path>     any stack file named Pulumi.<stack>.yaml
+  --stack-file <path>     any stack file (Pulumi.<stack>.yaml names the stack <stack>, another name its stem)
   --policy-config <file>  thresholds; default policies/config/<stack>.json, else policies/config/<environment>.json
   --json                  print the budgets as JSON (with utilisation)`,
     async run(argv) {

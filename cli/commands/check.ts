@@ -2,14 +2,14 @@
 // credentials), then its registered resources go to the real policy pack process over the analyzer protocol,
 // as `pulumi preview --policy-pack policies --policy-pack-config policies/config/<stack>.json` would send them.
 import * as path from "node:path";
-import { readStackFileConfig, stackNameOf } from "../../config/load";
+import { readStackFileConfig } from "../../config/load";
 import { PROJECT } from "../../config/schema";
 import { runStackOffline, type StackRun } from "../../stacks/offline";
-import { formatSummary, stackBudgets, type Summary } from "../../capacity/summary";
-import { PolicyPackProcess, type Diagnostic, type PackRunner } from "../../policies/analyzer";
-import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, type PackConfig } from "../../policies/policyConfig";
-import { policyResources } from "../../policies/resources";
-import { rulesAsPolicyInfo } from "../../policies/rules";
+import { formatSummary, stackBudgets, type Summary } from "../../policies/summary";
+import { PolicyPackProcess, type Diagnostic, type PackRunner } from "../analyzer";
+import { downgradedRules, policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, type PackConfig } from "../policyConfig";
+import { policyResources } from "../../stacks/resources";
+import { rulesAsPolicyInfo } from "../policyConfig";
 import { EXIT, parse, UsageError, type Command } from "../command";
 import { stackFileArg } from "./config";
 
@@ -31,10 +31,12 @@ export interface CheckResult {
     environment: string;
     resources: number;
     policyPack: { name: string; version: string };
-    /** The per-stack policy config file used, if any. */
+    /** The policy config file used, if any: --policy-config, else the one of the stack's environment. */
     policyConfigFile?: string;
     /** Policies/properties the config names that the pack does not know (the CLI ignores them). */
     unknownConfig: string[];
+    /** Rules the shipped config of the stack's environment makes mandatory that the config used runs lower: "name (level)". */
+    downgraded: string[];
     violations: Violation[];
     mandatory: number;
     advisory: number;
@@ -44,9 +46,9 @@ export interface CheckResult {
 }
 
 export interface CheckOptions {
-    /** A stack file (Pulumi.<stack>.yaml). */
+    /** A stack file (Pulumi.<stack>.yaml, or any other name: its stem names the stack). */
     stackFile: string;
-    /** Policy config file; default policies/config/<stack>.json, else the one of the stack's environment. */
+    /** Policy config file; default the one of the stack's environment, policies/config/<environment>.json. */
     policyConfigFile?: string;
     /** How to start the pack (default tsx); ignored when `pack` is given. */
     runner?: PackRunner;
@@ -61,12 +63,15 @@ export interface CheckOptions {
 /** Runs the stack under mocks as a preview, then the policy pack over it. Throws ConfigError for bad config. */
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     // The policy config is checked first (against the rules the pack is built from), so a bad one fails at once.
-    const stack = stackNameOf(opts.stackFile);
+    // It is the environment's, whatever the stack file is called (an invalid environment fails with the config).
     const environment = readStackFileConfig(opts.stackFile)[`${PROJECT}:environment`];
-    const configFile = opts.policyConfigFile ?? policyConfigFileFor(stack, typeof environment === "string" ? environment : undefined);
+    const envConfigFile = typeof environment === "string" && /^[a-z0-9-]+$/.test(environment) ? policyConfigFileFor(environment) : undefined;
+    const configFile = opts.policyConfigFile ?? envConfigFile;
     const given: PackConfig = configFile ? readPolicyConfigFile(configFile) : {};
     const source = configFile ? path.relative(process.cwd(), configFile) : undefined;
-    reconcilePolicyConfig(rulesAsPolicyInfo(), {}, given, source);
+    const used = reconcilePolicyConfig(rulesAsPolicyInfo(), {}, given, source).config;
+    const shipped = envConfigFile ? reconcilePolicyConfig(rulesAsPolicyInfo(), {}, readPolicyConfigFile(envConfigFile)).config : undefined;
+    const downgraded = shipped && configFile !== envConfigFile ? downgradedRules(used, shipped) : [];
 
     // The pack starts while the stack program runs (both load the Pulumi SDK, which takes seconds).
     const starting = opts.pack ? undefined : PolicyPackProcess.start({ runner: opts.runner });
@@ -105,6 +110,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
             policyPack: { name: info.name, version: info.version },
             policyConfigFile: configFile,
             unknownConfig: unknown,
+            downgraded,
             violations,
             mandatory: violations.filter((v) => v.enforcementLevel === "mandatory").length,
             advisory: violations.filter((v) => v.enforcementLevel === "advisory").length,
@@ -117,12 +123,13 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
 }
 
 const rel = (p: string) => path.relative(process.cwd(), p) || p;
+const shownPath = (p: string | undefined) => (p ? rel(p) : "the policy config");
 
 /** The check as the operator reads it: violations grouped by rule (mandatory first), then the capacity summary. */
 export function formatCheck(r: CheckResult): string {
     const lines = [
         `check ${r.stack} (${rel(r.stackFile)}): ${r.resources} resources, policy pack ${r.policyPack.name}@${r.policyPack.version}` +
-            `, policy config ${r.policyConfigFile ? rel(r.policyConfigFile) : "(none: rule defaults)"}`,
+            `, policy config ${r.policyConfigFile ? rel(r.policyConfigFile) : "(none: rule defaults)"} (environment ${r.environment})`,
         "",
     ];
     if (r.violations.length === 0) lines.push("No policy violations.");
@@ -157,12 +164,17 @@ policy pack in policies/ as its own process and sends it every registered resour
 protocol, as \`pulumi preview --policy-pack policies --policy-pack-config <file>\` does. Prints the violations
 grouped by rule with the resources they name, then the capacity summary (each budget: used / limit / %).
 
-Exit 0 when no mandatory rule is violated, 1 when one is, 2 on a config error (stack or policy config).
+The policy config is the one of the stack's environment (policies/config/<environment>.json), whatever the
+stack file is called; the header names it. A --policy-config that runs a rule below the level the shipped config
+of that environment gives it (advisory or disabled instead of mandatory) is warned about on stderr.
+
+Exit 0 when no mandatory rule is violated, 3 when one is (as \`platform preview\`), 2 on a config error (stack
+or policy config), 1 on any other failure.
 
 Options:
   --stack <name>          a shipped stack: dev, prod, homelab (stacks/Pulumi.<name>.yaml)
-  --stack-file <path>     any stack file named Pulumi.<stack>.yaml (e.g. an incident replay in test/replays/)
-  --policy-config <file>  policy config; default policies/config/<stack>.json, else policies/config/<environment>.json
+  --stack-file <path>     any stack file (e.g. an incident replay in test/replays/); Pulumi.<stack>.yaml names the stack <stack>, another name its stem
+  --policy-config <file>  policy config; default policies/config/<environment>.json
   --json                  print the result as JSON
   --pack-runner <r>       tsx (default, fast) or pulumi (the CLI's own run-policy-pack, which type-checks the pack)`,
     async run(argv) {
@@ -180,8 +192,9 @@ Options:
             policyConfigFile: values["policy-config"] ? path.resolve(values["policy-config"]) : undefined,
             runner,
         });
+        for (const d of result.downgraded) process.stderr.write(`warning: ${shownPath(result.policyConfigFile)} runs ${d}, which the shipped config of environment ${result.environment} makes mandatory\n`);
         if (values.json) console.log(JSON.stringify(result, null, 2));
         else console.log(formatCheck(result));
-        return result.mandatory > 0 ? EXIT.failed : EXIT.ok;
+        return result.mandatory > 0 ? EXIT.policy : EXIT.ok;
     },
 };

@@ -4,9 +4,9 @@
 // anything, progress on stderr, the engine's events as JSON lines with --json.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatSummary, type Summary } from "../../capacity/summary";
-import { loadStackFile, stackNameOf } from "../../config/load";
-import { policyConfigFileFor } from "../../policies/policyConfig";
+import { formatSummary, type Summary } from "../../policies/summary";
+import { loadStackFile } from "../../config/load";
+import { policyConfigFileFor } from "../policyConfig";
 import {
     changes,
     EngineUnavailable,
@@ -42,7 +42,7 @@ const OPTIONS = {
 
 const COMMON_OPTIONS = `Options:
   --stack <name>               a shipped stack: dev, prod, homelab (stacks/Pulumi.<name>.yaml)
-  --stack-file <path>          any stack file named Pulumi.<stack>.yaml
+  --stack-file <path>          any stack file (Pulumi.<stack>.yaml names the stack <stack>, another name its stem)
   --policy-config <file>       policy config (also --policy-pack-config); default policies/config/<stack>.json,
                                else policies/config/<environment>.json
   --diff                       show the engine's rich diff of every change
@@ -82,7 +82,7 @@ async function prepare(values: Values): Promise<Prepared | number> {
     const stackFile = path.resolve(stackFileArg(values));
     const config = loadStackFile(stackFile);
     const given = values["policy-config"] ?? values["policy-pack-config"];
-    const policyConfig = given ? path.resolve(given) : policyConfigFileFor(stackNameOf(stackFile), config.environment);
+    const policyConfig = given ? path.resolve(given) : policyConfigFileFor(config.environment);
     if (policyConfig && !fs.existsSync(policyConfig)) throw new UsageError(`--policy-config: no such file ${policyConfig}`);
     let engine;
     try {

@@ -7,11 +7,12 @@ import type { RolloutCpuBudget } from "../../capacity/rolloutCpu";
 import { durationSeconds, DURATION } from "../../config/fields";
 import { fluxSchema } from "../../config/flux";
 import { PROJECT_ROOT, loadStackFile } from "../../config/load";
-import { policyResources } from "../../policies/resources";
+import { policyResources } from "../../stacks/resources";
 import { rolloutCpuOf } from "../../policies/rules/flux";
 import { runStackOffline } from "../../stacks/offline";
 import { defaultPlanOf } from "../../config/tenants";
-import { defaultLockPath, formatLock, readLock, shardName } from "../../tenants/lock";
+import { MAX_SHARDS, shardName } from "../../contract/gitops";
+import { defaultLockPath, formatLock, readLock } from "../../tenants/lock";
 import { planTenants, shown, tenantPaths, type TenantShardPlan } from "../../tenants/plan";
 import { readRegistry } from "../../tenants/registry";
 import { lockOf } from "../../tenants/shards";
@@ -82,7 +83,7 @@ Examples:
         let shardsArg: number | undefined;
         if (values.shards !== undefined) {
             shardsArg = Number(values.shards);
-            if (!Number.isInteger(shardsArg) || shardsArg < 1 || shardsArg > 256) throw new UsageError(`--shards: expected a whole number from 1 to 256, got ${JSON.stringify(values.shards)}`);
+            if (!Number.isInteger(shardsArg) || shardsArg < 1 || shardsArg > MAX_SHARDS) throw new UsageError(`--shards: expected a whole number from 1 to ${MAX_SHARDS}, got ${JSON.stringify(values.shards)}`);
         }
 
         const config = fromStack ? loadStackFile(stackFileArg(values)) : undefined;

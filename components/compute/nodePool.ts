@@ -13,7 +13,7 @@ import {
     POOL_LABEL,
     ROLE_LABEL,
     STORAGE_NODE_LABEL,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import type { AwsNodePoolConfig, BareMetalNodePoolConfig, NodePoolConfig, Role } from "../../config/nodePools";
 import type { StorageConfig } from "../../config/storage";
 import type { PlatformConfig } from "../../config/schema";

@@ -1,10 +1,12 @@
 // Postgres on CloudNativePG behind its PgBouncer Pooler; the operator itself comes from a Flux HelmRelease.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { DataConfig } from "../../config/data";
+import type { DataConfig, PostgresBackupConfig } from "../../config/data";
+import type { MediaAppInterface } from "../media/appInterface";
 import { pgbouncerParameters } from "../../capacity/connections";
-import { USER_DATABASE_PAIRS_ANNOTATION } from "../../capacity/labels";
+import { USER_DATABASE_PAIRS_ANNOTATION } from "../../contract/labels";
 import { postgresSharedBuffersMiB } from "../../capacity/memory";
+import { DEFAULT_FLUX_NAMESPACE } from "../../contract/gitops";
 import { installCrds } from "../crds";
 import { placement, tierLabels, awayFromTiers } from "../workloads/scheduling";
 
@@ -32,6 +34,67 @@ export interface PostgresArgs {
     provider: k8s.Provider;
     /** Resources that must exist first (the namespace). Default none. */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Backups to object storage and their schedule (postgresBackupOf). Default none: the policy pack refuses that. */
+    backup?: PostgresBackup;
+}
+
+/** Where and when the database is backed up, resolved from config. */
+export interface PostgresBackup {
+    /** s3://<bucket>/<prefix>. */
+    destinationPath: string;
+    /** The store's endpoint; undefined: AWS S3. */
+    endpointURL?: string;
+    /** Secret in the database's namespace with the store's access key id and secret key, and their keys. */
+    credentials: { secret: string; accessKeyIdKey: string; secretAccessKeyKey: string };
+    /** ScheduledBackup schedule (six-field cron, seconds first). */
+    schedule: string;
+    /** CloudNativePG retentionPolicy, e.g. 30d. */
+    retention: string;
+}
+
+/** The backup of a config: into the media bucket with its claim's credentials, or into an S3-compatible store of its own. */
+export function postgresBackupOf(backup: PostgresBackupConfig | undefined, media: MediaAppInterface): PostgresBackup | undefined {
+    if (!backup) return undefined;
+    const when = { schedule: backup.schedule, retention: backup.retention };
+    if (backup.target === "media") {
+        return { destinationPath: `s3://${media.bucket}/postgres`, endpointURL: media.endpoint, credentials: { secret: media.credentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" }, ...when };
+    }
+    // config/consistency.ts requires both for target s3.
+    return { destinationPath: backup.destinationPath!, endpointURL: backup.endpointURL, credentials: { secret: backup.credentialsSecret!, accessKeyIdKey: "ACCESS_KEY_ID", secretAccessKeyKey: "ACCESS_SECRET_KEY" }, ...when };
+}
+
+/** The Cluster's spec.backup: base backups and WAL through barman-cloud (in-tree in CloudNativePG up to 1.31), compressed, kept `retention`. */
+export function barmanBackupSpec(b: PostgresBackup) {
+    return {
+        barmanObjectStore: {
+            destinationPath: b.destinationPath,
+            ...(b.endpointURL ? { endpointURL: b.endpointURL } : {}),
+            s3Credentials: {
+                accessKeyId: { name: b.credentials.secret, key: b.credentials.accessKeyIdKey },
+                secretAccessKey: { name: b.credentials.secret, key: b.credentials.secretAccessKeyKey },
+            },
+            wal: { compression: "gzip" },
+            data: { compression: "gzip" },
+        },
+        retentionPolicy: b.retention,
+    };
+}
+
+/** The ScheduledBackup that takes the base backups WAL replays from (without one, WAL alone restores nothing). */
+export function scheduledBackupManifest(cluster: string, namespace: string, b: PostgresBackup) {
+    return {
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "ScheduledBackup",
+        metadata: { name: `${cluster}-backup`, namespace, labels: tierLabels(`${cluster}-backup`, "postgres") },
+        spec: {
+            schedule: b.schedule,
+            cluster: { name: cluster },
+            method: "barmanObjectStore",
+            // A base backup as soon as it exists, not a day later; the Backups it makes belong to it.
+            immediate: true,
+            backupOwnerReference: "self",
+        },
+    };
 }
 
 /** How the app reaches Postgres: always through PgBouncer. */
@@ -59,10 +122,11 @@ export class Postgres extends pulumi.ComponentResource {
     }
 }
 
-export function postgresClusterSpec(args: Pick<PostgresArgs, "data" | "storageClass" | "role">) {
+export function postgresClusterSpec(args: Pick<PostgresArgs, "data" | "storageClass" | "role" | "backup">) {
     const pg = args.data.postgres;
     return {
         instances: pg.instances,
+        ...(args.backup ? { backup: barmanBackupSpec(args.backup) } : {}),
         primaryUpdateStrategy: "unsupervised",
         storage: { size: `${pg.storageGiB}Gi`, storageClass: args.storageClass },
         postgresql: {
@@ -132,7 +196,7 @@ function createPostgres(name: string, args: PostgresArgs, parent: pulumi.Compone
     const pg = args.data.postgres;
     const pooler = args.data.pooler;
 
-    const fluxNamespace = args.fluxNamespace ?? "flux-system";
+    const fluxNamespace = args.fluxNamespace ?? DEFAULT_FLUX_NAMESPACE;
     const crds = installCrds(name, "cnpg", parent, args.provider);
     const repository = new k8s.apiextensions.CustomResource(`${name}-operator-repository`, cnpgRepositoryManifest(fluxNamespace), { ...opts, dependsOn: args.flux ?? [] });
     new k8s.apiextensions.CustomResource(`${name}-operator`, cnpgOperatorManifest(pg.operatorChartVersion, fluxNamespace), {
@@ -153,6 +217,10 @@ function createPostgres(name: string, args: PostgresArgs, parent: pulumi.Compone
         // The database holds every account and post: a refactor must never delete it.
         { ...opts, dependsOn: after, protect: true, retainOnDelete: true },
     );
+
+    if (args.backup) {
+        new k8s.apiextensions.CustomResource(`${name}-scheduled-backup`, scheduledBackupManifest(names.cluster, args.namespace, args.backup), { ...opts, dependsOn: [cluster] });
+    }
 
     new k8s.apiextensions.CustomResource(
         `${name}-pooler`,

@@ -4,10 +4,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DataConfig } from "../../config/data";
-import { allowedArchs } from "../../capacity/app";
-import { CONFIG_HASH_ANNOTATION, EMPTIES_ON_REPLACE_ANNOTATION } from "../../capacity/labels";
+import { allowedArchs } from "../../capacity/instances";
+import { CONFIG_HASH_ANNOTATION, EMPTIES_ON_REPLACE_ANNOTATION } from "../../contract/labels";
 import { awayFromTiers, configHash, imageRef, multiArchAnnotation, placement, podResources, probes, tierLabels } from "../workloads/scheduling";
-import { REDIS_DATA_DIR, REDIS_PORT, renderRedisConf, type RedisTier } from "./redisConf";
+import { REDIS_DATA_DIR, REDIS_PORT, renderRedisConf, type RedisTier } from "../../formats/redisConf";
 
 export interface RedisTiersArgs {
     /** Redis config: image and the cache and queue tiers. */

@@ -3,8 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeConfig } from "../../config/edge";
-import { linearParamsJson, LINEAR_KEY, type ClusterSize } from "../../capacity/dns";
-import { CLUSTER_CORES_ANNOTATION, CLUSTER_NODES_ANNOTATION } from "../../capacity/labels";
+import { linearParamsJson, LINEAR_KEY } from "../../capacity/dns";
 import { imageRef, multiArchAnnotation, podResources, probes, tierLabels } from "../workloads/scheduling";
 
 /** CoreDNS and its autoscaler live in kube-system. */
@@ -15,8 +14,6 @@ const HEALTH_PORT = 8080;
 export interface DnsAutoscalerArgs {
     /** Linear parameters, the DNS Deployment's name and the autoscaler image. */
     dns: EdgeConfig["dns"];
-    /** Nodes and cores the stack declares (recorded for the DNS rule; the autoscaler counts live nodes). */
-    clusterSize: ClusterSize;
     /** Kubernetes provider. */
     provider: k8s.Provider;
 }
@@ -92,10 +89,7 @@ function createDnsAutoscaler(name: string, args: DnsAutoscalerArgs, parent: pulu
     const config = new k8s.core.v1.ConfigMap(
         `${name}-config`,
         {
-            metadata: {
-                ...meta,
-                annotations: { [CLUSTER_NODES_ANNOTATION]: String(args.clusterSize.nodes), [CLUSTER_CORES_ANNOTATION]: String(args.clusterSize.cores) },
-            },
+            metadata: meta,
             data: {
                 [LINEAR_KEY]: linearParamsJson({
                     coresPerReplica: d.coresPerReplica,

@@ -2,11 +2,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeConfig } from "../../config/edge";
-import { allowedArchs } from "../../capacity/app";
-import { CONFIG_HASH_ANNOTATION, PEAK_CLIENTS_ANNOTATION, PROXY_HEADROOM_ANNOTATION } from "../../capacity/labels";
+import { allowedArchs } from "../../capacity/instances";
+import { CONFIG_HASH_ANNOTATION, PEAK_CLIENTS_ANNOTATION, PROXY_HEADROOM_ANNOTATION } from "../../contract/labels";
 import { nginxSizing } from "../../capacity/proxy";
 import { configHash, imageRef, multiArchAnnotation, placement, podResources, probes, tierLabels } from "../workloads/scheduling";
-import { HEALTH_PATH, renderNginxConf } from "./nginxConf";
+import { HEALTH_PATH, renderNginxConf } from "../../formats/nginxConf";
 
 /** Port nginx listens on in the pod (unprivileged). */
 export const PROXY_PORT = 8080;

@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { FluxConfig } from "../../config/flux";
-import type { Manifest } from "../../tenants/render";
+import type { Manifest } from "../../contract/gitops";
 import { installCrds } from "../crds";
 import { controllerDeployment, controllerName, FLUX_CONTROLLERS, MAIN_SELECTOR, sourceControllerService, type FluxController } from "./shards";
 
@@ -20,7 +20,6 @@ const MAIN_SIZING: Record<FluxController, { cpu: number; memoryMiB: number; requ
     helm: { cpu: 1, memoryMiB: 1024, requestCpu: 0.1, requestMemoryMiB: 64 },
 };
 
-const PART_OF = { "app.kubernetes.io/part-of": "flux", "app.kubernetes.io/instance": "flux-system" };
 
 /** One object of the installation, with the part of its Pulumi name after the component's. */
 export interface FluxInstallObject {
@@ -31,6 +30,8 @@ export interface FluxInstallObject {
 /** Every object of the installation but the CRDs, in registration order (pure; tested directly). */
 export function fluxInstallObjects(flux: Pick<FluxConfig, "namespace" | "version">, role: string | undefined): FluxInstallObject[] {
     const ns = flux.namespace;
+    // Flux's own labels: the instance is its namespace.
+    const PART_OF = { "app.kubernetes.io/part-of": "flux", "app.kubernetes.io/instance": ns };
     const accounts = FLUX_CONTROLLERS.map(controllerName);
     const out: FluxInstallObject[] = [
         {

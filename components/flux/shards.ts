@@ -15,16 +15,15 @@ import {
     PRUNE_ANNOTATION,
     PRUNE_DISABLED,
     RECONCILE_PER_SECOND_ANNOTATION,
+    RECONCILE_RATE_SOURCE_ANNOTATION,
     SHARD_HELM_RELEASES_ANNOTATION,
     SHARD_LABEL,
     SHARD_ROLLOUT_SECONDS_ANNOTATION,
     SHARD_TENANTS_ANNOTATION,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import { measuredRates, rolloutModelOf, shardRolloutSeconds, type ShardLoad } from "../../capacity/rollout";
 import { fluxControllerImage, type FluxConfig } from "../../config/flux";
-import { repositoryPath, shardChartRepositoryName, shardDirectory, shardTreeName } from "../../tenants/layout";
-import { shardName } from "../../tenants/lock";
-import { PLATFORM_RECONCILER, type Manifest } from "../../tenants/render";
+import { PLATFORM_RECONCILER, repositoryPath, shardChartRepositoryName, shardDirectory, shardName, shardTreeName, type Manifest } from "../../contract/gitops";
 import { placement } from "../workloads/scheduling";
 
 export type FluxController = "source" | "kustomize" | "helm";
@@ -183,6 +182,7 @@ function shardDeployment(c: FluxController, shard: string, flux: FluxConfig, rol
             [RECONCILE_PER_SECOND_ANNOTATION]: String(measured.perSecond),
             [MEASURED_CONCURRENCY_ANNOTATION]: String(measured.concurrency),
             [MEASURED_CPU_ANNOTATION]: String(measured.cpu),
+            ...(flux.reconcile.source !== undefined ? { [RECONCILE_RATE_SOURCE_ANNOTATION]: flux.reconcile.source } : {}),
         },
     });
 }

@@ -2,7 +2,7 @@
 // which bucket, where the credentials are, and the public hostname media is served from. Pure: every
 // value follows from config, so it is known at preview and can be a stack output.
 import type { MediaConfig } from "../../config/media";
-import { TENANT_PREFIX_ROOT } from "./bucketPolicy";
+import { TENANT_PREFIX_ROOT } from "../../formats/bucketPolicy";
 
 /** Name of the credentials Secret and endpoint ConfigMap (an ObjectBucketClaim names both after itself). */
 export const MEDIA_BUCKET_OBJECT_NAME = "media-bucket";

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MediaConfig } from "../../config/media";
 import { mediaAppInterface, s3Host, type MediaAppInterface } from "./appInterface";
-import { CLOUDFLARE_RANGES } from "./cloudflareRanges";
+import { CLOUDFLARE_RANGES } from "../../formats/cloudflareRanges";
 import { createCloudflareCdn } from "./cloudflareCdn";
 import { createRgwMedia } from "./rgwBucket";
 import { createS3Media } from "./s3Bucket";
@@ -49,7 +49,7 @@ export function createMediaStorage(name: string, args: MediaStorageArgs, parent:
     const common = { app, provider: args.provider, dependsOn: args.dependsOn ?? [], labels: MEDIA_LABELS };
 
     if (m.provider === "rgw") {
-        createRgwMedia(name, { ...common, objectStore, rookOperatorNamespace: args.rookOperatorNamespace ?? "rook-ceph" }, parent);
+        createRgwMedia(name, { ...common, media: m, objectStore, rookOperatorNamespace: args.rookOperatorNamespace ?? "rook-ceph" }, parent);
         return app;
     }
     const cloudflare = m.cdn.provider === "cloudflare";

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MediaConfig } from "../../config/media";
 import { endpointConfigData, type MediaAppInterface } from "./appInterface";
-import { mediaBucketPolicy, mediaWriterPolicy } from "./bucketPolicy";
+import { mediaBucketPolicy, mediaWriterPolicy } from "../../formats/bucketPolicy";
 
 export interface S3MediaArgs {
     media: MediaConfig;

@@ -12,22 +12,12 @@
 // and a replaced EC2 node comes back under the same name (and CRUSH host).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    cephDeviceClass,
-    encodeStorageNodes,
-    MGR_MEMORY_GIB,
-    MON_MEMORY_GIB,
-    osdMemoryLimitGiB,
-    recoveryThrottles,
-    RGW_MEMORY_GIB,
-    storageModel,
-    storageModelInput,
-    throttlesCephConfig,
-    type StorageModel,
-} from "../../capacity/storage";
+import { encodeStorageNodes, MGR_MEMORY_GIB, MON_MEMORY_GIB, osdMemoryLimitGiB, RGW_MEMORY_GIB, storageModel, throttlesCephConfig, type StorageModel } from "../../capacity/storage";
+import { cephDeviceClass, recoveryThrottles, storageModelInput } from "../../config/model";
 import {
     DEDICATED_TAINT_KEY,
     ROLE_LABEL,
+    SINGLE_STORAGE_NODE_ANNOTATION,
     STORAGE_CLIENT_NORMAL_ANNOTATION,
     STORAGE_CLIENT_PEAK_ANNOTATION,
     STORAGE_HEADROOM_ANNOTATION,
@@ -37,9 +27,10 @@ import {
     STORAGE_NODES_ANNOTATION,
     STORAGE_RECOVERY_MBPS_ANNOTATION,
     STORAGE_WRITE_FRACTION_ANNOTATION,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import type { StorageConfig, StorageNodeConfig } from "../../config/storage";
 import { roleToleration } from "../compute/nodePool";
+import { DEFAULT_FLUX_NAMESPACE } from "../../contract/gitops";
 import { installCrds } from "../crds";
 
 /** Namespace of the Rook operator and the Ceph cluster (Rook's default; the CSI driver and bucket provisioner names derive from it). */
@@ -50,8 +41,8 @@ export const CEPH_CLUSTER_NAME = "rook-ceph";
 export const ROOK_CHART_REPOSITORY = "https://charts.rook.io/release";
 /** Port of the RGW service media apps reach (components/media assumes 80, as Rook's example object store). */
 export const RGW_PORT = 80;
-/** Flux's bootstrap namespace, where the platform's own HelmRepository and HelmRelease live. */
-export const DEFAULT_FLUX_NAMESPACE = "flux-system";
+/** ObjectBucketClaim additionalConfig fields the Rook operator honours: its defaults (maxObjects, maxSize, Rook ≥ 1.17) and bucketLifecycle. */
+export const OBC_ALLOWED_CONFIG_FIELDS = ["maxObjects", "maxSize", "bucketLifecycle"] as const;
 /** On EC2 the instance-store disks, by their udev by-id links (NVMe kernel names are not stable across boots on Nitro). */
 export const EC2_INSTANCE_STORE_PATH_FILTER = "^/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_";
 
@@ -142,6 +133,7 @@ export function capacityAnnotations(storage: StorageConfig): Record<string, stri
         [STORAGE_RECOVERY_MBPS_ANNOTATION]: String(storage.recovery.mbpsPerOsd),
         [STORAGE_HEADROOM_ANNOTATION]: String(storage.headroom),
         [STORAGE_MAX_RECOVERY_HOURS_ANNOTATION]: String(storage.recovery.maxHours),
+        ...(storage.singleNode ? { [SINGLE_STORAGE_NODE_ANNOTATION]: "true" } : {}),
     };
 }
 
@@ -180,7 +172,13 @@ export function cephClusterManifest(storage: StorageConfig, model: StorageModel)
             },
             priorityClassNames: { mon: "system-node-critical", osd: "system-node-critical", mgr: "system-cluster-critical" },
             disruptionManagement: { managePodBudgets: true },
-            storage: { useAllNodes: false, useAllDevices: false, nodes: storage.nodes.map(rookNode) },
+            storage: {
+                useAllNodes: false,
+                useAllDevices: false,
+                // dm-crypt on every OSD Rook creates from now on (encryption at rest, RGW's media included).
+                ...(storage.encryptedDevices ? { config: { encryptedDevice: "true" } } : {}),
+                nodes: storage.nodes.map(rookNode),
+            },
         },
     };
 }
@@ -317,6 +315,9 @@ export function rookOperatorManifest(storage: StorageConfig, fluxNamespace: stri
             values: {
                 crds: { enabled: false },
                 customHostnameLabel: STORAGE_NODE_LABEL,
+                // Rook's safe defaults plus the media claim's lifecycle rules (components/media/rgwBucket.ts);
+                // never bucketPolicy, which would let any claim open its bucket.
+                obcAllowAdditionalConfigFields: OBC_ALLOWED_CONFIG_FIELDS.join(","),
                 // The CSI node plugin must run wherever a volume is mounted, dedicated pools included
                 // (Postgres and Redis volumes live on data nodes).
                 csi: { pluginTolerations: [{ key: DEDICATED_TAINT_KEY, operator: "Exists", effect: "NoSchedule" }] },

@@ -4,10 +4,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { WorkloadsConfig } from "../../config/workloads";
-import { allowedArchs } from "../../capacity/app";
 import { preparedStatementsAllowed, sidekiqDbPool } from "../../capacity/connections";
-import type { Arch } from "../../capacity/instances";
-import { QUEUE_LOAD_ANNOTATION, UTILISATION_CEILING_ANNOTATION } from "../../capacity/labels";
+import { allowedArchs, type Arch } from "../../capacity/instances";
+import { QUEUE_LOAD_ANNOTATION, UTILISATION_CEILING_ANNOTATION } from "../../contract/labels";
 import { SCHEDULER_QUEUE, sidekiqArgs } from "../../capacity/queues";
 import type { MediaAppInterface } from "../media/appInterface";
 import type { PostgresConnection } from "../data/postgres";

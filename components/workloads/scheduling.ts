@@ -1,7 +1,7 @@
 // Where pods go and how they are checked: node role and arch, tolerations of dedicated pools, probes and
 // resources. Plain objects (no Pulumi), shared by the data, workloads and edge components.
 import * as crypto from "node:crypto";
-import { ARCH_LABEL, DEDICATED_TAINT_KEY, HOSTNAME_LABEL, IMAGE_MULTI_ARCH_ANNOTATION, ROLE_LABEL, TIER_LABEL } from "../../capacity/labels";
+import { ARCH_LABEL, DEDICATED_TAINT_KEY, HOSTNAME_LABEL, IMAGE_MULTI_ARCH_ANNOTATION, ROLE_LABEL, TIER_LABEL } from "../../contract/labels";
 import type { Arch } from "../../capacity/instances";
 
 /** nodeSelector, tolerations and node affinity for pods of a role (undefined: any non-dedicated node) and archs. */

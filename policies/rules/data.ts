@@ -1,7 +1,7 @@
 // Data (outage 3: 25 → 160 Sidekiq threads exhausted PgBouncer, then RAM; Redis shared a host with the workers):
 // the stack-wide connection budget, prepared statements off behind transaction pooling, and Redis tiers with
 // memory limits, the right eviction policy and no co-location with workers.
-import { TIER_LABEL, USER_DATABASE_PAIRS_ANNOTATION } from "../../capacity/labels";
+import { TIER_LABEL, USER_DATABASE_PAIRS_ANNOTATION } from "../../contract/labels";
 import {
     connectionBudgets,
     pgbouncerSizing,
@@ -13,7 +13,7 @@ import {
 } from "../../capacity/connections";
 import { REDIS_RSS_PER_MAXMEMORY, redisPeakResidentBytes } from "../../capacity/memory";
 import { parseSidekiqArgs } from "../../capacity/queues";
-import { parseRedisConf } from "../../components/data/redisConf";
+import { parseRedisConf } from "../../formats/redisConf";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
 import { argvOf, containersOf, envValue, kindOf, memoryMiB, metaName, mountedConfigFile, namespaceOf, numericAnnotation, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads, type Container } from "../k8s";
 
@@ -253,4 +253,67 @@ export const redisTiers = rule<{ cachePolicies: string[]; workerTiers: string[] 
     },
 });
 
-export const rules = [connectionBudget, preparedStatements, redisTiers];
+/**
+ * Is an object store endpoint inside the cluster (a Service name: no dot, or ending in .svc or .cluster.local)? Such
+ * a store (the Ceph object store beside the database's volumes) goes down with the cluster it backs up.
+ */
+export function inClusterEndpoint(endpoint: string): boolean {
+    let host: string;
+    try {
+        host = new URL(endpoint).hostname;
+    } catch {
+        host = endpoint.split("/")[0].split(":")[0];
+    }
+    return !host.includes(".") || /\.svc$|\.svc\.cluster\.local$|\.cluster\.local$/.test(host);
+}
+
+export const postgresBackups = rule<{ allowInClusterTarget: boolean }>({
+    name: "postgres-backups",
+    family: "data",
+    description:
+        "Every CloudNativePG database is backed up to object storage outside its own failure domain: base backups on a ScheduledBackup, WAL archived continuously, a retention policy.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediationSteps:
+        "Configure data.postgres.backup: target s3 with destinationPath (s3://<bucket>/<prefix>), credentialsSecret (a Secret in the app namespace with ACCESS_KEY_ID and ACCESS_SECRET_KEY) and, off AWS, endpointURL of a store outside the cluster (another site, Backblaze B2, a NAS); a schedule and a retention (default daily at 03:00, 30d). The stack then sets the Cluster's spec.backup.barmanObjectStore and retentionPolicy and declares a ScheduledBackup. A store inside the cluster (the Ceph object store, target media) shares the database's failure domain: losing the cluster loses both. README: \"Postgres backups and restore\".",
+    config: {
+        allowInClusterTarget: {
+            type: "boolean",
+            default: false,
+            description: "Accept a backup target inside the cluster, on the same Ceph as the database's volumes (dev only: a laptop is one failure domain anyway).",
+        },
+    },
+    checkStack(resources, config, report) {
+        const scheduled = ofKind(resources, "ScheduledBackup", CNPG);
+        for (const c of ofKind(resources, "Cluster", CNPG)) {
+            guarded(report, c.urn, () => {
+                const what = describe(c);
+                const store = known(at(c.props, "spec.backup.barmanObjectStore"), `spec.backup.barmanObjectStore of ${c.name}`);
+                const plugins = ((known(at(c.props, "spec.plugins"), `spec.plugins of ${c.name}`) ?? []) as any[]).filter((p) => p?.isWALArchiver === true);
+                if (store === undefined) {
+                    // The barman-cloud plugin keeps its target in an ObjectStore this rule does not read: said, not passed.
+                    report(
+                        plugins.length > 0
+                            ? `${what} archives through the plugin ${plugins.map((p) => p.name).join(", ")}, whose target this rule cannot read: where the backups go is not checked.`
+                            : `${what} has no backup to object storage (spec.backup.barmanObjectStore): a lost volume, node or cluster loses the database.`,
+                        c.urn,
+                    );
+                    if (plugins.length === 0) return;
+                } else {
+                    const endpoint = known(store.endpointURL, `endpointURL of ${c.name}'s backup`) as string | undefined;
+                    const where = endpoint ?? "AWS S3";
+                    if (endpoint !== undefined && inClusterEndpoint(endpoint) && !config.allowInClusterTarget) {
+                        report(`${what} backs up to ${known(store.destinationPath, "destinationPath")} at ${where}, inside the cluster (the object store beside its own volumes): losing the cluster loses the database and its backups together.`, c.urn);
+                    }
+                    if (known(at(c.props, "spec.backup.retentionPolicy"), `retentionPolicy of ${c.name}`) === undefined) {
+                        report(`${what} keeps its backups without a retention policy (spec.backup.retentionPolicy): they and the WAL pile up until the store is full, and then WAL archiving stops.`, c.urn);
+                    }
+                }
+                const mine = scheduled.filter((s) => namespaceOf(s) === namespaceOf(c) && at(s.props, "spec.cluster.name") === metaName(c) && at(s.props, "spec.suspend") !== true);
+                if (mine.length === 0) report(`${what} has no active ScheduledBackup: WAL is archived but no base backup is taken, and WAL alone restores nothing.`, c.urn);
+            });
+        }
+    },
+});
+
+export const rules = [connectionBudget, preparedStatements, redisTiers, postgresBackups];

@@ -1,10 +1,11 @@
 // The edge (outage 4): nginx holds the expected peak (each proxied client takes two worker connections) with
 // open files to match, and cluster DNS scales with the cluster through cluster-proportional-autoscaler.
-import { CLUSTER_CORES_ANNOTATION, CLUSTER_NODES_ANNOTATION, PEAK_CLIENTS_ANNOTATION } from "../../capacity/labels";
+import { PEAK_CLIENTS_ANNOTATION } from "../../contract/labels";
 import { dnsBudgets, LINEAR_KEY, parseLinearParams, type LinearParams } from "../../capacity/dns";
 import { parseNginxSizing, proxyBudgets, type NginxSizing } from "../../capacity/proxy";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
 import { argvOf, containersOf, flagValue, kindOf, metaName, mountedConfigFile, namespaceOf, numericAnnotation, ofKind, replicasOf, workloads } from "../k8s";
+import { nodeGroupsOf } from "./workloads";
 
 /** nginx's compiled-in config path (Debian and the official image). */
 export const NGINX_DEFAULT_CONF = "/etc/nginx/nginx.conf";
@@ -81,7 +82,7 @@ export const nginxOpenFiles = rule<Record<string, never>>({
     description: "nginx's worker_rlimit_nofile is at least 2 × worker_connections, so a full worker never runs out of file descriptors.",
     enforcementLevel: "mandatory",
     severity: "high",
-    remediationSteps: "Set worker_rlimit_nofile to at least twice worker_connections in nginx.conf (components/edge/nginxConf.ts derives it from capacity/proxy nginxSizing).",
+    remediationSteps: "Set worker_rlimit_nofile to at least twice worker_connections in nginx.conf (formats/nginxConf.ts derives it from capacity/proxy nginxSizing).",
     config: {},
     checkStack(resources, _config, report) {
         guarded(report, undefined, () =>
@@ -138,11 +139,12 @@ export function dnsAutoscalers(resources: PolicyResource[]): DnsAutoscaler[] {
 export const dnsAutoscaler = rule<{ targets: string[] }>({
     name: "dns-autoscaler",
     family: "edge",
-    description: "Cluster DNS scales with the cluster: a cluster-proportional-autoscaler in linear mode with preventSinglePointFailure targets CoreDNS.",
+    description:
+        "Cluster DNS scales with the cluster: a cluster-proportional-autoscaler in linear mode with preventSinglePointFailure targets CoreDNS, and its max allows the replicas the cluster's size calls for.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-        "Deploy cluster-proportional-autoscaler (registry.k8s.io/cpa/cluster-proportional-autoscaler) with `--target=deployment/coredns` and a ConfigMap whose `linear` key holds {coresPerReplica, nodesPerReplica, min, max, preventSinglePointFailure: true} (edge.dns in the stack config). Outage 4: kube-dns needed horizontal autoscaling under load.",
+        "Deploy cluster-proportional-autoscaler (registry.k8s.io/cpa/cluster-proportional-autoscaler) with `--target=deployment/coredns` and a ConfigMap whose `linear` key holds {coresPerReplica, nodesPerReplica, min, max, preventSinglePointFailure: true} (edge.dns in the stack config), with max at least the replicas the cluster's nodes and cores call for (`platform capacity report` shows both). Outage 4: kube-dns needed horizontal autoscaling under load.",
     config: {
         targets: {
             type: "array",
@@ -165,17 +167,24 @@ export const dnsAutoscaler = rule<{ targets: string[] }>({
         for (const a of dns) {
             if (a.problem) report(`${metaName(a.w)}: ${a.problem}.`, a.w.urn);
             else if (!a.params!.preventSinglePointFailure) report(`${metaName(a.w)} runs without preventSinglePointFailure: with more than one node DNS could run a single replica.`, a.configMap?.urn ?? a.w.urn);
+            if (a.problem) continue;
+            guarded(report, a.configMap?.urn ?? a.w.urn, () =>
+                reportOverBudget(dnsReplicaBudgets(a, resources), report, (b) => `${metaName(a.w)}: ${b.title}: ${b.used} needed, the autoscaler stops at ${b.limit}.`),
+            );
         }
     },
     budgets(resources) {
-        return dnsAutoscalers(resources).flatMap((a): RuleBudget[] => {
-            if (!a.params || !a.configMap) return [];
-            const nodes = numericAnnotation(a.configMap, CLUSTER_NODES_ANNOTATION);
-            const cores = numericAnnotation(a.configMap, CLUSTER_CORES_ANNOTATION);
-            if (nodes === undefined || cores === undefined || Number.isNaN(nodes) || Number.isNaN(cores)) return [];
-            return dnsBudgets({ nodes, cores }, a.params).map((b) => ({ ...b, urn: a.configMap!.urn }));
-        });
+        return dnsAutoscalers(resources).flatMap((a): RuleBudget[] => (!a.params || !a.configMap ? [] : dnsReplicaBudgets(a, resources)));
     },
 });
+
+/** The replicas budget of one autoscaler, for the cluster's size from the nodes the stack registers: what the autoscaler will count. */
+function dnsReplicaBudgets(a: DnsAutoscaler, resources: PolicyResource[]): RuleBudget[] {
+    const cm = a.configMap;
+    if (!cm) throw new MissingFact(`${metaName(a.w)} reads a ConfigMap the stack does not declare, so the replicas it allows cannot be checked`);
+    const nodes = nodeGroupsOf(resources);
+    const size = { nodes: nodes.reduce((n, g) => n + g.count, 0), cores: nodes.reduce((n, g) => n + g.count * g.cpu, 0) };
+    return dnsBudgets(size, a.params!).map((b) => ({ ...b, urn: cm.urn }));
+}
 
 export const rules = [nginxClients, nginxOpenFiles, dnsAutoscaler];

@@ -8,16 +8,17 @@ import {
     PRUNE_ANNOTATION,
     PRUNE_DISABLED,
     RECONCILE_PER_SECOND_ANNOTATION,
+    RECONCILE_RATE_SOURCE_ANNOTATION,
     SHARD_HELM_RELEASES_ANNOTATION,
     MAIN_WATCH_SELECTOR,
     SHARD_LABEL,
     SHARD_TENANTS_ANNOTATION,
     TENANT_LABEL,
-} from "../../capacity/labels";
-import { formatSeconds, shardRolloutFromFields, type ControllerSizing, type MeasuredRate } from "../../capacity/rollout";
+} from "../../contract/labels";
+import { FLUX_BENCHMARK, formatSeconds, shardRolloutFromFields, type ControllerSizing, type MeasuredRate } from "../../capacity/rollout";
 import { rolloutCpuBudget, type RolloutCpuBudget } from "../../capacity/rolloutCpu";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
-import { annotationsOf, argvOf, containersOf, cpuCores, flagValue, kindOf, labelsOf, metaName, namespaceOf, numericAnnotation, workloads } from "../k8s";
+import { annotation, annotationsOf, argvOf, containersOf, cpuCores, flagValue, kindOf, labelsOf, metaName, namespaceOf, numericAnnotation, workloads } from "../k8s";
 import { nodeGroupsOf, podGroupsOf, workloadPodGroup } from "./workloads";
 
 /** Which Flux controller a container runs, from its image (ghcr.io/fluxcd/<controller>:<tag>). */
@@ -84,7 +85,7 @@ export function watchedShard(argv: string[]): string | undefined {
 }
 
 /** A controller's deployed sizing and measured rate, read from its Deployment. */
-function controllerFields(w: PolicyResource, argv: string[], container: any): ControllerSizing & { measured: MeasuredRate } {
+function controllerFields(w: PolicyResource, argv: string[], container: any): ControllerSizing & { measured: MeasuredRate; source?: string } {
     const concurrent = flagValue(argv, "--concurrent");
     // Flux's default --concurrent is 4 for helm- and kustomize-controller (Flux vertical-scaling docs).
     const concurrency = typeof concurrent === "string" ? Number(concurrent) : 4;
@@ -99,16 +100,40 @@ function controllerFields(w: PolicyResource, argv: string[], container: any): Co
         concurrency,
         cpu,
         measured: { perSecond: fact(RECONCILE_PER_SECOND_ANNOTATION), concurrency: fact(MEASURED_CONCURRENCY_ANNOTATION), cpu: fact(MEASURED_CPU_ANNOTATION) },
+        source: annotation(w, RECONCILE_RATE_SOURCE_ANNOTATION),
+    };
+}
+
+/** The most the pack credits one controller: its threshold rate at flux-benchmark's concurrency and CPU. */
+export interface RateCeilings {
+    maxKustomizationsPerSecond: number;
+    maxHelmReleasesPerSecond: number;
+}
+
+/** flux-benchmark's published rates (capacity/rollout FLUX_BENCHMARK): the default ceilings. */
+export const BENCHMARK_CEILINGS: RateCeilings = { maxKustomizationsPerSecond: FLUX_BENCHMARK.kustomizationsPerSecond, maxHelmReleasesPerSecond: FLUX_BENCHMARK.helmReleasesPerSecond };
+
+function ceilingsOf(c: RateCeilings): { kustomize: MeasuredRate; helm: MeasuredRate } {
+    return {
+        kustomize: { perSecond: c.maxKustomizationsPerSecond, concurrency: FLUX_BENCHMARK.kustomizeConcurrency, cpu: FLUX_BENCHMARK.cpu },
+        helm: { perSecond: c.maxHelmReleasesPerSecond, concurrency: FLUX_BENCHMARK.helmConcurrency, cpu: FLUX_BENCHMARK.cpu },
     };
 }
 
 const isFlux = (r: PolicyResource, kind: string, group: string) => kindOf(r) === kind && r.type.startsWith(`kubernetes:${group}/`);
 const shardOf = (r: PolicyResource): string | undefined => labelsOf(r)[SHARD_LABEL];
 
-/** Each shard's predicted rollout (seconds) against the window, from its root Kustomization and its controllers. */
-export function shardRollouts(resources: PolicyResource[], maxWindowMinutes: number): (RuleBudget & { shard: string; seconds: number; windowSeconds: number })[] {
+/** A shard's predicted rollout: `seconds` as the pack credits it, `claimedSeconds` at the stack's own rates. */
+export type ShardRollout = RuleBudget & { shard: string; seconds: number; claimedSeconds: number; windowSeconds: number; sources: string[] };
+
+/**
+ * Each shard's predicted rollout (seconds) against the window, from its root Kustomization and its controllers,
+ * every controller's rate credited at most the pack's ceiling (default flux-benchmark's).
+ */
+export function shardRollouts(resources: PolicyResource[], maxWindowMinutes: number, ceilings: RateCeilings = BENCHMARK_CEILINGS): ShardRollout[] {
     const controllers = fluxControllers(resources).map((c) => ({ ...c, shard: watchedShard(c.argv) }));
-    const out: (RuleBudget & { shard: string; seconds: number; windowSeconds: number })[] = [];
+    const ceiling = ceilingsOf(ceilings);
+    const out: ShardRollout[] = [];
     for (const k of resources.filter((r) => isFlux(r, "Kustomization", "kustomize.toolkit.fluxcd.io"))) {
         const shard = shardOf(k);
         const tenants = numericAnnotation(k, SHARD_TENANTS_ANNOTATION);
@@ -121,7 +146,11 @@ export function shardRollouts(resources: PolicyResource[], maxWindowMinutes: num
             const container = (at(c.w.props, "spec.template.spec.containers") as any[]).find((x) => x.name === c.container);
             return controllerFields(c.w, c.argv, container);
         };
-        const seconds = shardRolloutFromFields({ tenants, helmReleases, kustomize: of("kustomize-controller"), helm: of("helm-controller") });
+        const kustomize = of("kustomize-controller");
+        const helm = of("helm-controller");
+        const claimedSeconds = shardRolloutFromFields({ tenants, helmReleases, kustomize, helm });
+        const seconds = shardRolloutFromFields({ tenants, helmReleases, kustomize: { ...kustomize, ceiling: ceiling.kustomize }, helm: { ...helm, ceiling: ceiling.helm } });
+        const sources = [...new Set([kustomize.source, helm.source].filter((s): s is string => s !== undefined))];
         const declared = numericAnnotation(k, MAINTENANCE_WINDOW_SECONDS_ANNOTATION);
         const windowSeconds = Math.min(declared !== undefined && !Number.isNaN(declared) ? declared : Infinity, maxWindowMinutes * 60);
         out.push({
@@ -133,20 +162,23 @@ export function shardRollouts(resources: PolicyResource[], maxWindowMinutes: num
             urn: k.urn,
             shard,
             seconds,
+            claimedSeconds,
             windowSeconds,
+            sources,
         });
     }
     return out;
 }
 
-export const rolloutWindow = rule<{ maxWindowMinutes: number }>({
+export const rolloutWindow = rule<{ maxWindowMinutes: number } & RateCeilings>({
     name: "flux-rollout-fits-window",
     family: "flux",
-    description: "The busiest Flux shard's predicted rollout (its tenants' Kustomizations and HelmReleases at its controllers' concurrency) fits the maintenance window.",
+    description:
+        "The busiest Flux shard's predicted rollout (its tenants' Kustomizations and HelmReleases at its controllers' concurrency, each controller credited at most the pack's rate threshold) fits the maintenance window.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-        "Add shards (flux.shards; `platform shards plan --window 1h` prints the smallest count that fits) or give the shard controllers more concurrency and CPU (flux.controllers). Outage 2: the daily rollout overran the 1 h window until 26 shards cut it to 15 min.",
+        "Add shards (flux.shards; `platform shards plan --window 1h` prints the smallest count that fits) or give the shard controllers more concurrency and CPU (flux.controllers). Typing faster reconcile rates (flux.reconcile) does not help: the pack credits at most its own threshold per controller (maxKustomizationsPerSecond, maxHelmReleasesPerSecond in the policy config), raised only in a reviewed change of the policy config backed by a measurement. Outage 2: the daily rollout overran the 1 h window until 26 shards cut it to 15 min.",
     config: {
         maxWindowMinutes: {
             type: "number",
@@ -154,20 +186,36 @@ export const rolloutWindow = rule<{ maxWindowMinutes: number }>({
             default: 60,
             description: "Longest window the policy accepts, in minutes (a stack's own maintenanceWindow may only be shorter). Default 60: design.md outage 2.",
         },
+        maxKustomizationsPerSecond: {
+            type: "number",
+            exclusiveMinimum: 0,
+            default: BENCHMARK_CEILINGS.maxKustomizationsPerSecond,
+            description: "Most Kustomizations per second the pack credits one kustomize-controller, at --concurrent=20 and 2 CPU. Default 4: flux-benchmark (1000 in 4m16s).",
+        },
+        maxHelmReleasesPerSecond: {
+            type: "number",
+            exclusiveMinimum: 0,
+            default: BENCHMARK_CEILINGS.maxHelmReleasesPerSecond,
+            description: "Most HelmReleases per second the pack credits one helm-controller, at --concurrent=10 and 2 CPU. Default 2: flux-benchmark (1000 in 8m12s).",
+        },
     },
     checkStack(resources, config, report) {
         guarded(report, undefined, () =>
-            reportOverBudget(shardRollouts(resources, config.maxWindowMinutes), report, (b) => {
-                const r = b as RuleBudget & { seconds: number; windowSeconds: number };
-                return `${b.title}: predicted ${formatSeconds(r.seconds)}, window ${formatSeconds(r.windowSeconds)}.`;
+            reportOverBudget(shardRollouts(resources, config.maxWindowMinutes, config), report, (b) => {
+                const r = b as ShardRollout;
+                const credited =
+                    r.claimedSeconds < r.seconds
+                        ? ` (the stack's reconcile rates${r.sources.length ? ` (source: ${r.sources.join("; ")})` : ""} would say ${formatSeconds(r.claimedSeconds)}; the pack credits at most ${config.maxKustomizationsPerSecond} Kustomizations/s and ${config.maxHelmReleasesPerSecond} HelmReleases/s per controller at flux-benchmark's concurrency and CPU)`
+                        : "";
+                return `${b.title}: predicted ${formatSeconds(r.seconds)}${credited}, window ${formatSeconds(r.windowSeconds)}.`;
             }),
         );
     },
     budgets(resources, config) {
-        const all = shardRollouts(resources, config.maxWindowMinutes);
+        const all = shardRollouts(resources, config.maxWindowMinutes, config);
         if (all.length === 0) return [];
         const busiest = all.reduce((a, b) => (b.seconds > a.seconds ? b : a));
-        const { shard: _s, seconds: _x, windowSeconds: _w, ...budget } = busiest;
+        const { shard: _s, seconds: _x, claimedSeconds: _c, windowSeconds: _w, sources: _r, ...budget } = busiest;
         return [{ ...budget, id: "flux.rollout.busiest", title: `busiest shard's rollout (${busiest.shard} of ${all.length}) against the maintenance window` }];
     },
 });

@@ -1,5 +1,6 @@
 // Data safety: stateful resources are protected in Pulumi (outage 5: a delete must never reach tenant data),
 // and no secret material sits in plain config or resource inputs.
+import { secretShape } from "../../config/secrets";
 import { isUnknown, rule, type PolicyResource } from "../framework";
 import { k8sKind, kindOf, metaName, namespaceOf, podSpecOf } from "../k8s";
 
@@ -57,9 +58,6 @@ function describe(r: PolicyResource): string {
     return k ? `${k.kind} ${namespaceOf(r) ? `${namespaceOf(r)}/` : ""}${metaName(r)}` : `${r.type.split(":").pop()} ${r.name}`;
 }
 
-// Secret material, recognised by shape.
-const PRIVATE_KEY = /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----/;
-const AWS_ACCESS_KEY_ID = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
 /** Environment variables whose value is a credential (Mastodon's SECRET_KEY_BASE, OTP_SECRET, VAPID_PRIVATE_KEY, …). */
 const SECRET_ENV = /(^|_)(PASS(WORD)?|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|SECRET_?KEY(_BASE)?|ACCESS_?KEY|CREDENTIALS?)$/i;
 /** Input and config keys whose string value is a credential. */
@@ -76,8 +74,8 @@ export function secretMaterial(r: PolicyResource, allowedKeys: string[] = []): s
     const walk = (v: unknown, path: string, key: string) => {
         if (typeof v === "string") {
             if (isUnknown(v)) return;
-            if (PRIVATE_KEY.test(v)) found.push(`${path} holds a private key`);
-            else if (AWS_ACCESS_KEY_ID.test(v)) found.push(`${path} holds an AWS access key`);
+            const shape = secretShape(v);
+            if (shape) found.push(`${path} holds ${shape}`);
             else if (SECRET_KEY.test(key) && v.length > 0 && !allowedKeys.includes(key)) found.push(`${path} is a credential in plain text`);
             else if (kind === "ConfigMap" && path.startsWith("data.") && SECRET_LINE.test(v)) found.push(`${path} writes a credential into a config file`);
             return;
@@ -108,11 +106,11 @@ export function secretMaterial(r: PolicyResource, allowedKeys: string[] = []): s
 export const noPlainSecrets = rule<{ allowedKeys: string[] }>({
     name: "no-plain-secrets",
     family: "safety",
-    description: "No secret material (passwords, tokens, private keys, AWS keys) in ConfigMaps, container env values or other resource inputs.",
+    description: "No secret material (passwords, tokens, private keys, AWS keys, credentials in URLs) in ConfigMaps, container env values or other resource inputs.",
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps:
-        "Move the value into a Kubernetes Secret (or a Pulumi secret config value) and reference it: env `valueFrom.secretKeyRef`, a mounted Secret volume, or the operator's credentials-secret field. Rotate any credential that was committed.",
+        "Move the value into a Kubernetes Secret (or a Pulumi secret config value) and reference it: env `valueFrom.secretKeyRef`, a mounted Secret volume, or the operator's credentials-secret field. A URL carries no credential: a Git repository reads its credentials from `secretRef` (flux.tenantsRepository.secretName), an app from its own env. Rotate any credential that was committed.",
     config: {
         allowedKeys: { type: "array", items: { type: "string" }, default: [], description: "Key or variable names known not to hold credentials." },
     },

@@ -3,14 +3,15 @@
 // fields (mons, mgrs, osd_memory_target, nodes) and its capacity annotations (hardware, expected load), every
 // CephFilesystem's active MDS count and memory, every CephObjectStore's gateways and every pool's replica size.
 import {
+    SINGLE_STORAGE_NODE_ANNOTATION,
     STORAGE_CLIENT_NORMAL_ANNOTATION,
     STORAGE_CLIENT_PEAK_ANNOTATION,
     STORAGE_MDS_MBPS_ANNOTATION,
     STORAGE_NODES_ANNOTATION,
     STORAGE_RECOVERY_MBPS_ANNOTATION,
     STORAGE_WRITE_FRACTION_ANNOTATION,
-} from "../../capacity/labels";
-import { CEPH_LINK_EFFICIENCY, decodeStorageNodes, MIN_STORAGE_BASELINE_GBPS, storageBudgets, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
+} from "../../contract/labels";
+import { CEPH_LINK_EFFICIENCY, decodeStorageNodes, DEFAULT_OSD_MEMORY_TARGET_GIB, MIN_STORAGE_BASELINE_GBPS, storageBudgets, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type ConfigSchema, type PolicyResource, type RuleBudget } from "../framework";
 import { annotation, memoryMiB, metaName, namespaceOf, ofKind } from "../k8s";
 
@@ -81,7 +82,7 @@ export function storageInputOf(cluster: PolicyResource, resources: PolicyResourc
     const rgwInstances = inCluster("CephObjectStore").reduce((a, o) => a + Number(known(at(o.props, "spec.gateway.instances"), `gateway.instances of ${o.name}`) ?? 1), 0);
     const target = known(at(cluster.props, "spec.cephConfig.osd.osd_memory_target"), "osd_memory_target");
     // Ceph's default osd_memory_target is 4 GiB (Ceph hardware recommendations, Memory).
-    const osdMemoryTargetGiB = target !== undefined ? Number(target) / 2 ** 30 : 4;
+    const osdMemoryTargetGiB = target !== undefined ? Number(target) / 2 ** 30 : DEFAULT_OSD_MEMORY_TARGET_GIB;
     const pools = cephPools(resources.filter((r) => namespaceOf(r) === ns));
     // Ceph applies the SSD or HDD recovery settings by the device; a spinning disk anywhere makes it hdd.
     const nodeSpecs = (known(at(cluster.props, "spec.storage.nodes"), "storage.nodes") ?? []) as any[];
@@ -240,11 +241,12 @@ export const recoveryTime = budgetRule({
 export const replicaSize = rule<{ minReplicas: number }>({
     name: "ceph-replica-size",
     family: "storage",
-    description: "Every replicated Ceph pool has at most as many copies as failure domains, and at least the minimum (3 outside dev).",
+    description:
+        "Every replicated Ceph pool keeps its copies on distinct hosts (failure domain host or wider, with at least as many domains as copies), and at least the minimum (3 outside dev); failure domain osd only on a stack that declares a single storage node.",
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps:
-        "Set the pool's replicated.size to 3 (storage.blockPool/filesystem/objectStore.replicas) and run at least that many storage nodes (failure domain host), so each copy lands on its own host and one host can fail without losing data.",
+        "Set the pool's replicated.size to 3 (storage.blockPool/filesystem/objectStore.replicas) with failureDomain host, and run at least that many storage nodes, so each copy lands on its own host and one host can fail without losing data. Failure domain osd lets CRUSH put every copy on one host's disks; only a stack with one storage node on purpose (storage.singleNode: true) may use it.",
     config: {
         minReplicas: { type: "integer", minimum: 1, default: 3, description: "Least replica size of a pool (Ceph/Rook default 3; dev may run fewer)." },
     },
@@ -253,8 +255,14 @@ export const replicaSize = rule<{ minReplicas: number }>({
             const ns = namespaceOf(cluster);
             const hosts = new Set(((known(at(cluster.props, "spec.storage.nodes"), "storage.nodes") ?? []) as any[]).map((n) => n.name)).size;
             const osds = ((at(cluster.props, "spec.storage.nodes") ?? []) as any[]).reduce((a, n) => a + (n.devices?.length ?? 1), 0);
+            const single = annotation(cluster, SINGLE_STORAGE_NODE_ANNOTATION) === "true";
+            if (single && hosts !== 1) report(`CephCluster ${metaName(cluster)} declares a single storage node on purpose but lists ${hosts}.`, cluster.urn);
             for (const p of cephPools(resources.filter((r) => namespaceOf(r) === ns))) {
                 if (p.size < config.minReplicas) report(`${p.what} keeps ${p.size} cop${p.size === 1 ? "y" : "ies"}, fewer than the minimum ${config.minReplicas}.`, p.owner.urn);
+                // Narrower than a host: CRUSH may put every copy on one host's disks, and that host takes them all.
+                if (p.failureDomain === "osd" && p.size > 1 && !(single && hosts === 1)) {
+                    report(`${p.what} keeps ${p.size} copies with failure domain osd: Ceph may put all of them on one of the ${hosts} host${hosts === 1 ? "" : "s"}, and losing it loses every copy (use failure domain host${hosts === 1 ? ", or declare the single storage node on purpose" : ""}).`, p.owner.urn);
+                }
                 const domains = p.failureDomain === "host" ? hosts : p.failureDomain === "osd" ? osds : undefined;
                 if (domains === undefined) report(`${p.what} uses failure domain ${p.failureDomain}, whose count the stack does not declare: cannot check size ${p.size} against it.`, p.owner.urn);
                 else if (p.size > domains) report(`${p.what} keeps ${p.size} copies on ${domains} ${p.failureDomain}${domains === 1 ? "" : "s"}: Ceph cannot place them, the pool stays degraded.`, p.owner.urn);

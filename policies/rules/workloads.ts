@@ -5,6 +5,7 @@ import {
     ARCH_LABEL,
     CPU_ANNOTATION,
     DEDICATED_TAINT_KEY,
+    HOSTNAME_LABEL,
     IMAGE_MULTI_ARCH_ANNOTATION,
     MEMORY_GIB_ANNOTATION,
     POOL_LABEL,
@@ -12,9 +13,9 @@ import {
     ROLE_LABEL,
     TIER_LABEL,
     UTILISATION_CEILING_ANNOTATION,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import { findInstanceType, type Arch } from "../../capacity/instances";
-import { memoryBudgets, type NodeGroup, type PodGroup } from "../../capacity/memory";
+import { memoryBudgets, nodeMemoryBudgets, type LabelSelector, type NodeGroup, type PodGroup, type Toleration } from "../../capacity/memory";
 import { parseSidekiqArgs, queueBudgets, SCHEDULER_QUEUE, schedulerProblems, schedulerProcesses, type QueueLoad, type QueueServer } from "../../capacity/queues";
 import { at, forEach, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
 import { annotation, argvOf, containersOf, cpuCores, isWorkload, kindOf, labelsOf, memoryMiB, metaName, namespaceOf, numericAnnotation, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads } from "../k8s";
@@ -262,10 +263,27 @@ const requested = (c: any, resource: "memory" | "cpu") => known(c.resources?.req
 const requestedMiB = (containers: any[]) => containers.reduce((sum, c) => sum + (memoryMiB(requested(c, "memory")) ?? 0), 0);
 const requestedCores = (containers: any[]) => containers.reduce((sum, c) => sum + (cpuCores(requested(c, "cpu")) ?? 0), 0);
 
-/** A Deployment's or StatefulSet's pods: replicas, what each requests, the role its nodeSelector names, its archs. */
+/** Required pod anti-affinity on the hostname, as label selectors (what may never share a node with the pods). */
+function hostAntiAffinity(terms: unknown, what: string): LabelSelector[] {
+    return ((known(terms, `pod anti-affinity of ${what}`) ?? []) as any[]).filter((t) => t?.topologyKey === HOSTNAME_LABEL && t.labelSelector !== undefined).map((t) => t.labelSelector as LabelSelector);
+}
+
+/** A Deployment's or StatefulSet's pods: replicas, requests, role, archs, and the labels, tolerations and anti-affinity that place them. */
 export function workloadPodGroup(w: PolicyResource): PodGroup {
     const containers = containersOf(w);
-    return { name: metaName(w), replicas: known(replicasOf(w), `replicas of ${w.name}`) ?? 1, memoryMiB: requestedMiB(containers), cpu: requestedCores(containers), role: podSpecOf(w)?.nodeSelector?.[ROLE_LABEL], archs: asArchs(allowedArchsOf(w)) };
+    const spec = podSpecOf(w);
+    return {
+        name: metaName(w),
+        ref: w.urn,
+        replicas: known(replicasOf(w), `replicas of ${w.name}`) ?? 1,
+        memoryMiB: requestedMiB(containers),
+        cpu: requestedCores(containers),
+        role: spec?.nodeSelector?.[ROLE_LABEL],
+        archs: asArchs(allowedArchsOf(w)),
+        labels: podLabelsOf(w),
+        tolerations: (known(spec?.tolerations, `tolerations of ${w.name}`) ?? []) as Toleration[],
+        antiAffinity: hostAntiAffinity(at(spec, "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"), w.name),
+    };
 }
 
 /** The stack's pods as memory and CPU consumers: workloads, CloudNativePG clusters and poolers (requests, role, archs). */
@@ -278,12 +296,37 @@ export function podGroupsOf(resources: PolicyResource[]): PodGroup[] {
     for (const c of ofKind(resources, "Cluster", "postgresql.cnpg.io")) {
         const memory = memoryMiB(known(at(c.props, "spec.resources.requests.memory"), `memory of ${c.name}`)) ?? 0;
         const cpu = cpuCores(known(at(c.props, "spec.resources.requests.cpu"), `CPU of ${c.name}`)) ?? 0;
-        // CloudNativePG's images are multi-arch; placement comes from spec.affinity.nodeSelector.
-        add({ name: metaName(c), replicas: Number(at(c.props, "spec.instances") ?? 1), memoryMiB: memory, cpu, role: at(c.props, "spec.affinity.nodeSelector")?.[ROLE_LABEL], archs: BOTH });
+        // CloudNativePG's images are multi-arch; placement comes from spec.affinity (nodeSelector, tolerations); its
+        // instance pods carry cnpg.io/cluster, and keep apart from each other only when the anti-affinity is required.
+        const labels = { "cnpg.io/cluster": metaName(c) };
+        const own = at(c.props, "spec.affinity.enablePodAntiAffinity") !== false && at(c.props, "spec.affinity.podAntiAffinityType") === "required" ? [{ matchLabels: labels }] : [];
+        add({
+            name: metaName(c),
+            ref: c.urn,
+            replicas: Number(at(c.props, "spec.instances") ?? 1),
+            memoryMiB: memory,
+            cpu,
+            role: at(c.props, "spec.affinity.nodeSelector")?.[ROLE_LABEL],
+            archs: BOTH,
+            labels,
+            tolerations: (known(at(c.props, "spec.affinity.tolerations"), `tolerations of ${c.name}`) ?? []) as Toleration[],
+            antiAffinity: [...own, ...hostAntiAffinity(at(c.props, "spec.affinity.additionalPodAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"), c.name)],
+        });
     }
     for (const p of ofKind(resources, "Pooler", "postgresql.cnpg.io")) {
         const containers = at(p.props, "spec.template.spec.containers") ?? [];
-        add({ name: metaName(p), replicas: Number(at(p.props, "spec.instances") ?? 1), memoryMiB: requestedMiB(containers), cpu: requestedCores(containers), role: at(p.props, "spec.template.spec.nodeSelector")?.[ROLE_LABEL], archs: BOTH });
+        add({
+            name: metaName(p),
+            ref: p.urn,
+            replicas: Number(at(p.props, "spec.instances") ?? 1),
+            memoryMiB: requestedMiB(containers),
+            cpu: requestedCores(containers),
+            role: at(p.props, "spec.template.spec.nodeSelector")?.[ROLE_LABEL],
+            archs: BOTH,
+            labels: { "cnpg.io/poolerName": metaName(p), ...(at(p.props, "spec.template.metadata.labels") ?? {}) },
+            tolerations: (known(at(p.props, "spec.template.spec.tolerations"), `tolerations of ${p.name}`) ?? []) as Toleration[],
+            antiAffinity: hostAntiAffinity(at(p.props, "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"), p.name),
+        });
     }
     return out;
 }
@@ -298,7 +341,7 @@ export function nodeGroupsOf(resources: PolicyResource[]): NodeGroup[] {
         const cpu = numericAnnotation(n, CPU_ANNOTATION);
         if (labels[ROLE_LABEL] === undefined) continue;
         if (memoryGiB === undefined || Number.isNaN(memoryGiB)) throw new MissingFact(`NodePatch ${metaName(n)} has no ${MEMORY_GIB_ANNOTATION} annotation: the node's memory is unknown`);
-        out.push({ pool: labels[POOL_LABEL] ?? metaName(n), role: labels[ROLE_LABEL], arch: labels[ARCH_LABEL] as Arch, memoryGiB, cpu: cpu ?? 0, count: 1, dedicated: dedicatedBy(at(n.props, "spec.taints")) });
+        out.push({ pool: labels[POOL_LABEL] ?? metaName(n), name: metaName(n), ref: n.urn, role: labels[ROLE_LABEL], arch: labels[ARCH_LABEL] as Arch, memoryGiB, cpu: cpu ?? 0, count: 1, dedicated: dedicatedBy(at(n.props, "spec.taints")) });
     }
     for (const g of resources.filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup")) {
         const types = ((known(at(g.props, "instanceTypes"), `instanceTypes of ${g.name}`) ?? []) as string[]).map(findInstanceType);
@@ -307,6 +350,7 @@ export function nodeGroupsOf(resources: PolicyResource[]): NodeGroup[] {
         if (role === undefined) continue;
         out.push({
             pool: (at(g.props, "labels") ?? {})[POOL_LABEL] ?? g.name,
+            ref: g.urn,
             role,
             arch: types[0]!.arch,
             // A group may mix types: count each node as the smallest.
@@ -319,19 +363,29 @@ export function nodeGroupsOf(resources: PolicyResource[]): NodeGroup[] {
     return out;
 }
 
+/** The memory budgets: each role's pods against its nodes, and each node against every pod that may land on it. */
+export function memoryBudgetsOf(resources: PolicyResource[]): RuleBudget[] {
+    const pods = podGroupsOf(resources);
+    const nodes = nodeGroupsOf(resources);
+    return [...memoryBudgets(pods, nodes), ...nodeMemoryBudgets(pods, nodes, DEDICATED_TAINT_KEY).map(({ ref, ...b }) => ({ ...b, urn: ref }))];
+}
+
 export const nodeMemory = rule<Record<string, never>>({
     name: "node-memory-budget",
     family: "workloads",
-    description: "The memory the pods request fits the allocatable memory of the nodes they may run on, role by role and architecture by architecture.",
+    description:
+        "The memory the pods request fits the nodes they may run on: role by role and architecture by architecture, and node by node with every pod that may land there, pinned to its role or free to go to any undedicated node (taints, tolerations, node selectors and anti-affinity as the stack emits them).",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-        "Add nodes (or larger ones) to the role's pool, lower the pods' memory (requests = limits) or their replicas, or allow a workload on more architectures with a multi-arch image. Outage 3: Redis and 160 Sidekiq threads ran the host out of RAM.",
+        "Add nodes (or larger ones) to the role's pool, lower the pods' memory (requests = limits) or their replicas, or allow a workload on more architectures with a multi-arch image. A node over budget with pods of no role (no general pool: Flux's controllers, the DNS autoscaler) gets them from every undedicated node: add a general pool for them (they move there), or dedicate the small nodes (nodePools[].dedicated: true) so only their role lands there. Outage 3: Redis and 160 Sidekiq threads ran the host out of RAM; extra workers went onto a Raspberry Pi.",
     config: {},
     checkStack(resources, _config, report) {
-        guarded(report, undefined, () => reportOverBudget(memoryBudgets(podGroupsOf(resources), nodeGroupsOf(resources)), report, (b) => `${b.title}: ${b.used} GiB requested, ${b.limit} GiB allocatable.`));
+        guarded(report, undefined, () =>
+            reportOverBudget(memoryBudgetsOf(resources), report, (b) => (b.unit === "GiB" ? `${b.title}: ${b.used} GiB requested, ${b.limit} GiB allocatable.` : `${b.title}: ${b.used} replicas, ${b.limit} nodes.`)),
+        );
     },
-    budgets: (resources) => memoryBudgets(podGroupsOf(resources), nodeGroupsOf(resources)),
+    budgets: (resources) => memoryBudgetsOf(resources),
 });
 
 export const rules = [probes, pdbs, singleScheduler, queueThreads, nodeMemory, workerPriority, multiArch];

@@ -1,7 +1,7 @@
 // The connection budget with real numbers: Mastodon's documented defaults, and the Free Radical outage
 // (seed 001: 25 → 160 Sidekiq threads against a PgBouncer that was not changed).
 import fc from "fast-check";
-import { utilisation } from "../../capacity/budget";
+import { utilisation } from "../../contract/budget";
 import {
     clientConnections,
     connectionBudgets,

@@ -1,9 +1,11 @@
 // Memory on the nodes a tier lands on (seed 001: Redis and 160 Sidekiq threads fought over a 4 GB host).
-import { utilisation } from "../../capacity/budget";
+import { utilisation } from "../../contract/budget";
 import {
     allocatableMemoryGiB,
     aofLossBoundSeconds,
+    admits,
     memoryBudgets,
+    nodeMemoryBudgets,
     placementRole,
     postgresSharedBuffersMiB,
     REDIS_RSS_PER_MAXMEMORY,
@@ -52,6 +54,31 @@ describe("memory on nodes", () => {
         expect(utilisation(budgets["memory.workers.arm64"])).toBeGreaterThan(1);
         expect(utilisation(budgets["memory.workers.amd64+arm64"])).toBeLessThan(1);
         expect(budgets["memory.workers.amd64"]).toBeUndefined();
+    });
+
+    it("budgets a node with every pod it admits, whatever their role; anti-affinity keeps apart what may never share it", () => {
+        const pi: NodeGroup = { pool: "workers-pi", name: "pi4-1", role: "workers", arch: "arm64", memoryGiB: 8, cpu: 4, count: 1, dedicated: false };
+        const nuc: NodeGroup = { pool: "web", name: "nuc-1", role: "web", arch: "amd64", memoryGiB: 32, cpu: 8, count: 1, dedicated: false };
+        const pods: PodGroup[] = [
+            { name: "pi-workers", replicas: 2, memoryMiB: 1536, role: "workers", archs: ["arm64"], labels: { tier: "workers" } },
+            // No role: it may go to either node, so the Pi must hold it beside its own.
+            { name: "controller", replicas: 1, memoryMiB: 2048, role: undefined, archs: ["amd64", "arm64"], tolerations: [] },
+            { name: "cache", replicas: 1, memoryMiB: 2048, role: undefined, archs: ["amd64", "arm64"], tolerations: [], labels: { tier: "cache" }, antiAffinity: [{ matchExpressions: [{ key: "tier", operator: "In", values: ["workers"] }] }] },
+        ];
+        const budgets = Object.fromEntries(nodeMemoryBudgets(pods, [pi, nuc], "dedicated").map((b) => [b.id, b]));
+        // Both pi-workers replicas (one node), the controller; the cache never beside the workers: the heavier of the two sets.
+        expect(budgets["memory.node.pi4-1"]).toMatchObject({ used: 5, limit: 6.1 });
+        expect(budgets["memory.node.pi4-1"].title).toMatch(/\(controller, pi-workers ×2\)/);
+        expect(budgets["memory.node.nuc-1"]).toMatchObject({ used: 4 });
+        // Dedicated to its role, the Pi takes only pods that tolerate its taint.
+        const budgetsDedicated = nodeMemoryBudgets(pods, [{ ...pi, dedicated: true }, nuc], "dedicated");
+        expect(budgetsDedicated.find((b) => b.id === "memory.node.pi4-1")).toMatchObject({ used: 3 });
+        // A pod of its own pool's role tolerates the taint; an explicit toleration list decides for the rest.
+        expect(admits({ role: undefined, archs: ["arm64"], tolerations: [{ key: "dedicated", operator: "Exists" }] }, { ...pi, dedicated: true }, "dedicated")).toBe(true);
+        // Replicas that must each have a node of their own, on fewer nodes.
+        const db: PodGroup = { name: "db", replicas: 3, memoryMiB: 1024, role: "web", archs: ["amd64"], labels: { app: "db" }, antiAffinity: [{ matchLabels: { app: "db" } }] };
+        expect(nodeMemoryBudgets([db], [nuc], "dedicated").find((b) => b.id === "memory.spread.db")).toMatchObject({ used: 3, limit: 1, unit: "nodes" });
+        expect(nodeMemoryBudgets([db], [nuc], "dedicated").find((b) => b.id === "memory.node.nuc-1")).toMatchObject({ used: 1 });
     });
 
     it("pods that request only CPU are no memory consumers: the budgets stay as without them", () => {

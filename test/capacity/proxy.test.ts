@@ -1,8 +1,8 @@
 // nginx sizing from the expected peak (seed 002: "6114 worker_connections are not enough" at ~400 renters).
 import fc from "fast-check";
-import { utilisation } from "../../capacity/budget";
+import { utilisation } from "../../contract/budget";
 import { clientsPerPod, nginxSizing, parseNginxSizing, proxyBudgets, proxyClientCapacity, workerConnectionsFor } from "../../capacity/proxy";
-import { renderNginxConf } from "../../components/edge/nginxConf";
+import { renderNginxConf } from "../../formats/nginxConf";
 
 describe("proxy sizing", () => {
     it("gives two connections per client per pod, with headroom, spread over the workers", () => {

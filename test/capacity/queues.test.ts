@@ -1,7 +1,7 @@
 // Queue sizing by Little's law and the single-scheduler check, with the Free Radical setup (seed 001):
 // sidekiq_1 ran every queue including scheduler, the helpers ran all but scheduler.
 import fc from "fast-check";
-import { utilisation } from "../../capacity/budget";
+import { utilisation } from "../../contract/budget";
 import {
     busyThreads,
     parseSidekiqArgs,

@@ -1,7 +1,7 @@
 // CPU for the Flux rollout on the nodes the shard controllers run on (design.md outage 2): the controllers at
 // their limits plus what the other pods there request, against the allocatable CPU of those nodes.
 import * as fc from "fast-check";
-import { utilisation } from "../../capacity/budget";
+import { utilisation } from "../../contract/budget";
 import { findInstanceType } from "../../capacity/instances";
 import type { NodeGroup, PodGroup } from "../../capacity/memory";
 import { allocatableCpu, rolloutCpuBudget, runsOn } from "../../capacity/rolloutCpu";

@@ -2,7 +2,6 @@
 // unequal size and speed, a spare host, throttles whose limits do not coincide. A wrong operator, bound
 // or selection anywhere in the model changes one of these numbers.
 import {
-    cephDeviceClass,
     clientWriteCapacityMBps,
     daemonsPerNode,
     decodeStorageNodes,
@@ -19,17 +18,15 @@ import {
     pgsMovingAtOnce,
     recoveryReceivers,
     recoverySeconds,
-    recoveryThrottles,
     replicationMBps,
     storageBudgets,
     storageModel,
-    storageModelInput,
-    storageNodeHardware,
     usableLinkMBps,
     wireRecoveryHours,
     type StorageModelInput,
     type StorageNodeHardware,
 } from "../../capacity/storage";
+import { cephDeviceClass, recoveryThrottles, storageModelInput, storageNodeHardware } from "../../config/model";
 import { storageSchema } from "../../config/storage";
 
 const node = (name: string, osds: number, rawGiB: number, baselineGbps = 10): StorageNodeHardware => ({ name, arch: "amd64", cpu: 16, memoryGiB: 64, baselineGbps, osds, rawGiB });

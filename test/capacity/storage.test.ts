@@ -1,33 +1,9 @@
 // The Ceph storage model with real numbers: the ElfHosted outage replayed, the Ceph guide's recovery
 // figures, memory budgets, and the shipped stacks within their own limits.
 import fc from "fast-check";
-import { utilisation } from "../../capacity/budget";
-import {
-    CEPH_DEFAULT_THROTTLES,
-    clientWriteCapacityMBps,
-    decodeStorageNodes,
-    encodeStorageNodes,
-    failedNodeDataGiB,
-    inboundWriteMBps,
-    mbpsToGbps,
-    nicUtilisation,
-    perPgRecoveryMBps,
-    pgsMovingAtOnce,
-    recoveryReceivers,
-    recoverySeconds,
-    replicationMBps,
-    storageBudgets,
-    storageModel,
-    storageModelInput,
-    storageNodeMemoryGiB,
-    storageTrafficMBps,
-    spareForRecoveryMBps,
-    throttlesCephConfig,
-    throttlesFromCephConfig,
-    wireRecoveryHours,
-    type StorageModelInput,
-    type StorageNodeHardware,
-} from "../../capacity/storage";
+import { utilisation } from "../../contract/budget";
+import { CEPH_DEFAULT_THROTTLES, clientWriteCapacityMBps, decodeStorageNodes, encodeStorageNodes, failedNodeDataGiB, inboundWriteMBps, mbpsToGbps, nicUtilisation, perPgRecoveryMBps, pgsMovingAtOnce, recoveryReceivers, recoverySeconds, replicationMBps, storageBudgets, storageModel, storageNodeMemoryGiB, storageTrafficMBps, spareForRecoveryMBps, throttlesCephConfig, throttlesFromCephConfig, wireRecoveryHours, type StorageModelInput, type StorageNodeHardware } from "../../capacity/storage";
+import { storageModelInput } from "../../config/model";
 import { loadStackFile, stackFile } from "../../config/load";
 import { SHIPPED_STACKS } from "../harness";
 

@@ -6,20 +6,8 @@
 //   outage          the client load raised the way the MDS change raised it in outage 1, on links the model
 //                   calls saturated and on links it accepts, with a recovery running under the raised load
 // Shared by the Ceph suite (fidelity.ceph.ts) and the benchmark (bench/ceph-fidelity.ts).
-import {
-    CEPH_DEFAULT_THROTTLES,
-    clientWriteCapacityMBps,
-    perPgRecoveryMBps,
-    pgsMovingAtOnce,
-    recoverySeconds,
-    spareForRecoveryMBps,
-    storageModel,
-    storageModelInput,
-    throttlesFromCephConfig,
-    usableLinkMBps,
-    WIRE_OVERHEAD,
-    type RecoveryThrottles,
-} from "../../capacity/storage";
+import { CEPH_DEFAULT_THROTTLES, clientWriteCapacityMBps, perPgRecoveryMBps, pgsMovingAtOnce, recoverySeconds, spareForRecoveryMBps, storageModel, throttlesFromCephConfig, usableLinkMBps, WIRE_OVERHEAD, type RecoveryThrottles } from "../../capacity/storage";
+import { storageModelInput } from "../../config/model";
 import { loadStackFile } from "../../config/load";
 import { runStackOffline } from "../../stacks/offline";
 import { CephBed, type CephConfigSections, type PgInfo } from "./bed";

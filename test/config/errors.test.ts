@@ -26,8 +26,10 @@ const P = "media-platform:";
 
 describe("config errors", () => {
     it.each<[string, (c: Record<string, any>) => void, string]>([
-        ["a word where a number belongs", (c) => (c[`${P}storage`].nodes[1].nicGbps = "ten"), 'storage.nodes[1].nicGbps: expected a number ≥ 1, got "ten"'],
-        ["a number below its minimum", (c) => (c[`${P}storage`].nodes[0].nicGbps = 0.5), "storage.nodes[0].nicGbps: expected a number ≥ 1, got 0.5"],
+        ["a word where a number belongs", (c) => (c[`${P}storage`].nodes[1].nicGbps = "ten"), 'storage.nodes[1].nicGbps: expected a number ≥ 1 and ≤ 800, got "ten"'],
+        ["a number below its minimum", (c) => (c[`${P}storage`].nodes[0].nicGbps = 0.5), "storage.nodes[0].nicGbps: expected a number ≥ 1 and ≤ 800, got 0.5"],
+        ["a physical quantity past any real machine", (c) => (c[`${P}nodePools`][0].nodes[0].nicGbps = 1e308), "nodePools[0].nodes[0].nicGbps: expected a number ≥ 0.1 and ≤ 800, got 1e+308"],
+        ["a node with a petabyte of memory", (c) => (c[`${P}storage`].nodes[0].memoryGiB = 1048576), "storage.nodes[0].memoryGiB: expected a number > 0 and ≤ 32768, got 1048576"],
         ["a fraction where a whole number belongs", (c) => (c[`${P}flux`].shards = 2.5), "flux.shards: expected a whole number ≥ 1 and ≤ 256, got 2.5"],
         ["a value outside an enum", (c) => (c[`${P}storage`].nodes[0].devices[0].class = "floppy"), 'storage.nodes[0].devices[0].class: expected one of "nvme", "ssd", "hdd", got "floppy"'],
         ["an unknown cluster provider", (c) => (c[`${P}cluster`].provider = "gke"), 'cluster.provider: expected one of "render", "eks", "existing", got "gke"'],
@@ -46,7 +48,11 @@ describe("config errors", () => {
         ["two nodes with one name", (c) => (c[`${P}storage`].nodes[1].name = "dev-storage-1"), 'storage.nodes[1].name: expected a unique node name, got "dev-storage-1" (also storage.nodes[0].name)'],
         ["S3 media without AWS", (c) => (c[`${P}media`].provider = "s3"), 'media.provider: expected "rgw" unless cluster.provider is "eks", got "s3"'],
         ["a CDN zone that does not hold the hostname", (c) => (c[`${P}media`].cdn = { provider: "cloudflare", zone: "example.org" }), 'media.hostname: expected a hostname inside the zone example.org, got "media.dev.localhost"'],
-        ["a negative CPU count", (c) => (c[`${P}nodePools`][1].nodes[0].cpu = -1), "nodePools[1].nodes[0].cpu: expected a number > 0, got -1"],
+        ["a negative CPU count", (c) => (c[`${P}nodePools`][1].nodes[0].cpu = -1), "nodePools[1].nodes[0].cpu: expected a number > 0 and ≤ 1024, got -1"],
+        ["reconcile rates above flux-benchmark's without a source", (c) => (c[`${P}flux`].reconcile = { helmReleasesPerSecond: 10 }), "flux.reconcile.source: expected where these rates were measured: they credit more than flux-benchmark's (4 Kustomizations/s at --concurrent=20, 2 HelmReleases/s at 10, 2 CPU each), got nothing"],
+        ["a rate measured on less CPU without a source", (c) => (c[`${P}flux`].reconcile = { measuredAt: { cpu: 0.5 } }), "flux.reconcile.source: expected where these rates were measured"],
+        ["two storage nodes", (c) => c[`${P}storage`].nodes.splice(2), "storage.nodes: expected a list with at least 3 entries (one per copy; storage.singleNode: true for one node on purpose), got a list of 2"],
+        ["a single storage node said of three", (c) => (c[`${P}storage`].singleNode = true), "storage.singleNode: expected false with 3 storage nodes (true means exactly one, on purpose), got true"],
     ])("%s", async (_kind, mutate, expected) => {
         const problems = await problemsAfter(mutate);
         expect(problems.some((p) => p.startsWith(expected))).toBe(true);

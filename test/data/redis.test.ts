@@ -1,6 +1,6 @@
 // The two Redis tiers: what their redis.conf says, where they run, and how a cache replacement shows.
-import { EMPTIES_ON_REPLACE_ANNOTATION } from "../../capacity/labels";
-import { parseRedisConf, renderRedisConf } from "../../components/data/redisConf";
+import { EMPTIES_ON_REPLACE_ANNOTATION } from "../../contract/labels";
+import { parseRedisConf, renderRedisConf } from "../../formats/redisConf";
 import { runStack, type StackRun } from "../harness";
 import { object } from "../workloads/read";
 

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { MAIN_WATCH_SELECTOR } from "../../capacity/labels";
+import { MAIN_WATCH_SELECTOR } from "../../contract/labels";
 import { changes } from "../../cli/engine";
 import { PROJECT_ROOT, stackFile } from "../../config/load";
 import { cpuCores, memoryMiB } from "../../policies/k8s";

@@ -1,7 +1,8 @@
 // CoreDNS autoscaling: cluster-proportional-autoscaler in linear mode, parameters from config, least RBAC.
-import { clusterSizeOf, linearParamsOf } from "../../capacity/app";
-import { dnsReplicas, parseLinearParams } from "../../capacity/dns";
-import { CLUSTER_CORES_ANNOTATION, CLUSTER_NODES_ANNOTATION } from "../../capacity/labels";
+import { parseLinearParams } from "../../capacity/dns";
+import { configOf } from "../../policies/framework";
+import { dnsAutoscaler } from "../../policies/rules/edge";
+import { policyResources } from "../../stacks/resources";
 import { runStack, type StackRun } from "../harness";
 import { object } from "../workloads/read";
 
@@ -16,11 +17,11 @@ describe("DNS autoscaler", () => {
         expect(cm.metadata.namespace).toBe("kube-system");
         const params = parseLinearParams(cm.data.linear);
         expect(params).toEqual({ coresPerReplica: 256, nodesPerReplica: 16, min: 2, max: 20, preventSinglePointFailure: true });
-        expect(params).toEqual(linearParamsOf(prod.config));
-        // The stack's declared size travels with it, so a rule can predict the replica count.
-        const size = { nodes: Number(cm.metadata.annotations[CLUSTER_NODES_ANNOTATION]), cores: Number(cm.metadata.annotations[CLUSTER_CORES_ANNOTATION]) };
-        expect(size).toEqual(clusterSizeOf(prod.config));
-        expect(dnsReplicas(size, params)).toBe(2);
+        // The pack sizes the cluster from the nodes the stack registers: prod's 25 nodes and their 272 cores call
+        // for 2 replicas (max(⌈272 / 256⌉, ⌈25 / 16⌉) = 2), of at most 20.
+        const [budget] = dnsAutoscaler.budgets!(policyResources(prod.resources), configOf(dnsAutoscaler));
+        expect(budget).toMatchObject({ used: 2, limit: 20, unit: "replicas" });
+        expect(budget.title).toMatch(/^CoreDNS replicas 25 nodes \/ 272 cores call for/);
     });
 
     it("scales the configured CoreDNS Deployment with the upstream image", async () => {

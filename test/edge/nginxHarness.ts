@@ -8,7 +8,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { NginxSizing } from "../../capacity/proxy";
-import { renderNginxConf } from "../../components/edge/nginxConf";
+import { renderNginxConf } from "../../formats/nginxConf";
 import { freePort } from "../harness/net";
 
 /** The nginx binary, or undefined when nginx is not installed. */

@@ -2,9 +2,8 @@
 // under a bounded loopback load at a test-sized peak, against the same config sized 25 % below.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PEAK_CLIENTS_ANNOTATION, PROXY_HEADROOM_ANNOTATION } from "../../capacity/labels";
+import { PEAK_CLIENTS_ANNOTATION, PROXY_HEADROOM_ANNOTATION } from "../../contract/labels";
 import { nginxSizing, parseNginxSizing, type NginxSizing } from "../../capacity/proxy";
-import { proxySizingOf } from "../../capacity/app";
 import { proxyNginxConf } from "../../components/edge/proxy";
 import { runStack, SHIPPED_STACKS, type StackRun } from "../harness";
 import { object } from "../workloads/read";
@@ -19,7 +18,7 @@ describe.each(SHIPPED_STACKS)("edge proxy of stack %s", (stack) => {
     it("mounts the generated nginx.conf from its ConfigMap, sized from the expected peak", () => {
         const run = runs[stack];
         const conf = object(run, "ConfigMap", "edge-proxy").data["nginx.conf"];
-        expect(parseNginxSizing(conf)).toEqual(nginxSizing(proxySizingOf(run.config)));
+        expect(parseNginxSizing(conf)).toEqual(nginxSizing(run.config.edge.proxy));
         const deployment = object(run, "Deployment", "edge-proxy");
         const pod = deployment.spec.template.spec;
         expect(pod.volumes).toContainEqual({ name: "config", configMap: { name: "edge-proxy" } });
@@ -35,7 +34,7 @@ describe.each(SHIPPED_STACKS)("edge proxy of stack %s", (stack) => {
     it("is the test rendering with only listen, upstreams and paths changed", () => {
         const run = runs[stack];
         const emitted = object(run, "ConfigMap", "edge-proxy").data["nginx.conf"];
-        const rendered = testNginxConf(nginxSizing(proxySizingOf(run.config)), "/tmp/prefix", 18080, "127.0.0.1:13000");
+        const rendered = testNginxConf(nginxSizing(run.config.edge.proxy), "/tmp/prefix", 18080, "127.0.0.1:13000");
         const strip = (c: string) =>
             c
                 .split("\n")
@@ -68,7 +67,7 @@ withNginx("Debian's nginx accepts the generated config", () => {
         const prefix = tempPrefix();
         try {
             const conf = path.join(prefix, "nginx.conf");
-            fs.writeFileSync(conf, testNginxConf(nginxSizing(proxySizingOf(runs[stack].config)), prefix, 18080, "127.0.0.1:13000"));
+            fs.writeFileSync(conf, testNginxConf(nginxSizing(runs[stack].config.edge.proxy), prefix, 18080, "127.0.0.1:13000"));
             const result = nginxTest(nginx!, prefix, conf);
             expect(result.output).toMatch(/syntax is ok/);
             expect(result.ok).toBe(true);

@@ -3,14 +3,14 @@
 // the policy pack reads them), what the capacity model says of them, and one run of the real servers.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Budget } from "../../capacity/budget";
+import type { Budget } from "../../contract/budget";
 import { connectionBudgets, pgbouncerSizing, type AppConnectionTiers, type PostgresSize } from "../../capacity/connections";
 import { aofLossBoundSeconds, REDIS_RSS_PER_MAXMEMORY } from "../../capacity/memory";
 import { PROJECT_ROOT } from "../../config/load";
-import { parseRedisConf } from "../../components/data/redisConf";
+import { parseRedisConf } from "../../formats/redisConf";
 import { at } from "../../policies/framework";
 import { memoryMiB, metaName } from "../../policies/k8s";
-import { policyResources } from "../../policies/resources";
+import { policyResources } from "../../stacks/resources";
 import { connectionBudgetsOf, databaseClients, poolers, redisBytes, redisServers } from "../../policies/rules/data";
 import { runStackOffline } from "../../stacks/offline";
 import {

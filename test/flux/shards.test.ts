@@ -15,7 +15,7 @@ import {
     SHARD_ROLLOUT_SECONDS_ANNOTATION,
     SHARD_TENANTS_ANNOTATION,
     ROLE_LABEL,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import { shardRolloutFromFields } from "../../capacity/rollout";
 import { argValue, controllerArgs, fluxInstallObjects, fluxShardObjects, LOCKDOWN_FLAGS, MAIN_SELECTOR, type FluxShardsArgs } from "../../components/flux";
 import { ConfigError } from "../../config/errors";

@@ -27,3 +27,18 @@ export function writeStackFile(stack: string, config: Record<string, unknown>): 
 }
 
 export const SHIPPED_STACKS = ["dev", "prod", "homelab"] as const;
+
+/** Runs `platform <argv>` in-process: its exit code, what it printed and what it wrote to stderr. */
+export async function platformCli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const { main } = await import("../../cli/main");
+    let out = "";
+    let err = "";
+    const log = jest.spyOn(console, "log").mockImplementation((...a) => void (out += `${a.join(" ")}\n`));
+    const write = jest.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
+    try {
+        return { code: await main(argv), out, err };
+    } finally {
+        log.mockRestore();
+        write.mockRestore();
+    }
+}

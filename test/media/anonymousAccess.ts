@@ -1,8 +1,8 @@
 // A small, independent model of how S3 judges an anonymous request against a bucket policy: the oracle the
 // property tests hold the policy analysis to. It is deliberately generous to the caller: any condition on a
 // key the caller controls (TLS, Referer, …) is assumed met in an Allow and avoided in a Deny.
-import { contains, parseCidr, type Cidr } from "../../components/media/cidr";
-import { statementsOf, type PolicyDocument, type PolicyStatement } from "../../components/media/bucketPolicy";
+import { contains, parseCidr, type Cidr } from "../../formats/cidr";
+import { statementsOf, type PolicyDocument, type PolicyStatement } from "../../formats/bucketPolicy";
 
 export interface AnonymousRequest {
     action: string;

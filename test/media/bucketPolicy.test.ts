@@ -14,9 +14,9 @@ import {
     tenantKeyPrefix,
     type PolicyDocument,
     type PolicyStatement,
-} from "../../components/media/bucketPolicy";
-import { contains, formatCidr, parseCidr, splitToPrefix } from "../../components/media/cidr";
-import { CLOUDFLARE_RANGES } from "../../components/media/cloudflareRanges";
+} from "../../formats/bucketPolicy";
+import { contains, formatCidr, parseCidr, splitToPrefix } from "../../formats/cidr";
+import { CLOUDFLARE_RANGES } from "../../formats/cloudflareRanges";
 import { anonymousAllowed } from "./anonymousAccess";
 
 const BUCKET = "media.example.com";

@@ -1,7 +1,7 @@
 // CIDR arithmetic the bucket-policy analysis stands on: parsing, containment, splitting.
 import fc from "fast-check";
-import { contains, formatCidr, parseCidr, size, splitToPrefix, type Cidr } from "../../components/media/cidr";
-import { CLOUDFLARE_IPV4, CLOUDFLARE_IPV6, CLOUDFLARE_RANGES } from "../../components/media/cloudflareRanges";
+import { contains, formatCidr, parseCidr, size, splitToPrefix, type Cidr } from "../../formats/cidr";
+import { CLOUDFLARE_IPV4, CLOUDFLARE_IPV6, CLOUDFLARE_RANGES } from "../../formats/cloudflareRanges";
 
 const cidr = (s: string): Cidr => {
     const c = parseCidr(s);

@@ -32,21 +32,27 @@ export async function mediaUnderMocks(
         "media-test",
         opts.preview ?? false,
     );
-    const provider = new k8s.Provider("k8s", { renderYamlToDirectory: "unused" });
-    const component = new MediaStorage("media", {
-        media: mediaSchema.parse(media),
-        environment: "test",
-        provider,
-        namespace: "media-app",
-        objectStore: { name: "media" },
-        ...opts.args,
+    // Built inside a root stack, as the engine runs a program, so that a stack transformation sees every
+    // resource; each registration is done once its URN resolves.
+    const constructed: pulumi.Resource[] = [];
+    let component!: MediaStorage;
+    await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((a) => {
+            constructed.push(a.resource);
+            return undefined;
+        });
+        const provider = new k8s.Provider("k8s", { renderYamlToDirectory: "unused" });
+        component = new MediaStorage("media", {
+            media: mediaSchema.parse(media),
+            environment: "test",
+            provider,
+            namespace: "media-app",
+            objectStore: { name: "media" },
+            ...opts.args,
+        });
+        return {};
     });
-    // Registrations resolve over a few turns of the event loop.
-    const settings = require("@pulumi/pulumi/runtime/settings");
-    for (let i = 0; i < 5; i++) {
-        await settings.waitForRPCs?.();
-        await new Promise((r) => setImmediate(r));
-    }
+    await Promise.all(constructed.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
     return { resources, component };
 }
 

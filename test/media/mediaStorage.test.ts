@@ -1,8 +1,9 @@
 // MediaStorage under Pulumi's mocks: the S3 + Cloudflare path (prod) and the Ceph RGW claim (dev, homelab).
-import { mediaBucketFindings, PULUMI_UNKNOWN, type BucketAspect, type ResourceRecord } from "../../components/media/bucketChecks";
-import { isReadRestrictedToCidrs, mediaWriterPolicy, parsePolicy, statementsOf } from "../../components/media/bucketPolicy";
-import { CLOUDFLARE_RANGES } from "../../components/media/cloudflareRanges";
-import { policyResources } from "../../policies/resources";
+import { UNKNOWN } from "../../contract/resource";
+import { mediaBucketFindings, type BucketAspect, type ResourceRecord } from "../../formats/bucketChecks";
+import { isReadRestrictedToCidrs, mediaWriterPolicy, parsePolicy, statementsOf } from "../../formats/bucketPolicy";
+import { CLOUDFLARE_RANGES } from "../../formats/cloudflareRanges";
+import { policyResources } from "../../stacks/resources";
 import { runStack, type RegisteredResource, type StackRun } from "../harness";
 import { mediaUnderMocks, MOCK_ZONE_ID, S3_MEDIA, type MockedResource } from "./componentMocks";
 import { manifestOf, schemaErrors } from "../schema/validate";
@@ -114,7 +115,8 @@ describe("prod: one S3 bucket behind Cloudflare", () => {
         const policy = one("aws:iam/userPolicy:UserPolicy");
         expect(JSON.parse(policy.inputs.policy)).toEqual(mediaWriterPolicy("media.example.com"));
         expect(run.ofType("aws:iam/userPolicyAttachment:UserPolicyAttachment")).toHaveLength(0);
-        expect(one("aws:iam/accessKey:AccessKey").dependencies).toContain(user.urn);
+        // The key is the writer's: its user input is the user's name (an output of the user, so the key waits for it).
+        expect(one("aws:iam/accessKey:AccessKey").inputs.user).toBe(user.outputs.name);
 
         const secret = run.one("media-credentials", "kubernetes:core/v1:Secret");
         const configMap = run.one("media-endpoint", "kubernetes:core/v1:ConfigMap");
@@ -233,7 +235,7 @@ describe("the bucket check finds what a change would break", () => {
         ["a disabled abort rule", T.lifecycle, (p) => ({ ...p, rules: p.rules.map((r: any) => ({ ...r, status: r.abortIncompleteMultipartUpload ? "Disabled" : r.status })) }), /aborts incomplete multipart uploads/, "lifecycle"],
         ["a public canned ACL", T.bucket, (p) => ({ ...p, acl: "public-read" }), /acl public-read makes it public/, "access"],
         ["an unnamed bucket", T.bucket, (p) => ({ ...p, bucket: undefined }), /no explicit name/, "access"],
-        ["a bucket name unknown at preview", T.bucket, (p) => ({ ...p, bucket: PULUMI_UNKNOWN }), /no explicit name/, "access"],
+        ["a bucket name unknown at preview", T.bucket, (p) => ({ ...p, bucket: UNKNOWN }), /no explicit name/, "access"],
     ])("%s", (_what, type, change, expected, aspect) => {
         const issues = issuesOf(tamper(type, change));
         expect(issues.map((i) => i.message).join("\n")).toMatch(expected);
@@ -258,7 +260,12 @@ describe.each(["dev", "homelab"])("%s: a bucket claim on the Ceph object store",
         // The check is real: a misspelt field of the claim is caught.
         expect(schemaErrors(manifestOf({ ...claim.inputs, spec: { ...claim.inputs.spec, bucketname: "x" } })).join()).toMatch(/additional properties \(bucketname\)/);
         expect(claim.inputs.metadata).toMatchObject({ name: "media-bucket", namespace: "media-app" });
-        expect(claim.inputs.spec).toEqual({ bucketName: run.config.media.hostname, storageClassName: "ceph-bucket" });
+        expect(claim.inputs.spec).toMatchObject({ bucketName: run.config.media.hostname, storageClassName: "ceph-bucket" });
+        // The same two whole-bucket lifecycle rules as the S3 bucket's, in S3's JSON, rules sorted by ID.
+        expect(JSON.parse(claim.inputs.spec.additionalConfig.bucketLifecycle).Rules).toEqual([
+            { ID: "abort-incomplete-multipart-uploads", Status: "Enabled", Prefix: "", AbortIncompleteMultipartUpload: { DaysAfterInitiation: run.config.media.incompleteUploadDays } },
+            { ID: "expire-noncurrent-versions", Status: "Enabled", Prefix: "", NoncurrentVersionExpiration: { NoncurrentDays: run.config.media.noncurrentVersionDays } },
+        ]);
         expect(claim.protect).toBe(true);
         expect(claim.provider).toMatch(/pulumi:providers:kubernetes::platform-k8s/);
         expect(claim.dependencies).toContain(run.one("app-namespace").urn);
@@ -275,9 +282,18 @@ describe.each(["dev", "homelab"])("%s: a bucket claim on the Ceph object store",
         });
     });
 
-    it("creates nothing in AWS or Cloudflare, and nothing public", () => {
+    it("creates nothing in AWS or Cloudflare, and nothing public; encrypted at rest, with lifecycle; says it cannot be versioned", () => {
         expect(run.resources.filter((r) => /^(aws|cloudflare):/.test(r.type) && r.parent.includes("MediaStorage"))).toEqual([]);
-        expect(mediaBucketFindings(asRecords(run.resources), CLOUDFLARE_RANGES)).toEqual([{ bucket: run.config.media.hostname, issues: [], problems: [] }]);
+        expect(mediaBucketFindings(asRecords(run.resources), CLOUDFLARE_RANGES)).toEqual([
+            {
+                bucket: run.config.media.hostname,
+                issues: [{ aspect: "rgw-limits", message: expect.stringMatching(/^it is not versioned: Rook's ObjectBucketClaim has no setting/) }],
+                problems: [expect.any(String)],
+            },
+        ]);
+        // The operator lets claims carry their lifecycle, and nothing riskier.
+        expect(run.one("storage-rook-operator").inputs.spec.values.obcAllowAdditionalConfigFields).toBe("maxObjects,maxSize,bucketLifecycle");
+        expect(run.one("storage-cluster").inputs.spec.storage.config).toEqual({ encryptedDevice: "true" });
     });
 
     it("gives apps the same interface as S3: endpoint, bucket, credentials Secret and CDN hostname", () => {

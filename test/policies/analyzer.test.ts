@@ -1,8 +1,8 @@
 // The analyzer protocol end to end: the real pack process, spoken to as the Pulumi engine does.
 import type { RegisteredResource } from "../../stacks/offline";
-import { PolicyPackProcess } from "../../policies/analyzer";
+import { PolicyPackProcess } from "../../cli/analyzer";
 import { UNKNOWN } from "../../policies/framework";
-import { reconcilePolicyConfig, parsePolicyConfig } from "../../policies/policyConfig";
+import { reconcilePolicyConfig, parsePolicyConfig } from "../../cli/policyConfig";
 import { RULES } from "../../policies/rules";
 import { deployment, withProbes } from "./helpers";
 import { ensurePolicyPackBuilt } from "../../cli/packBuild";

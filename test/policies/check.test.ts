@@ -6,12 +6,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../../cli/main";
 import { formatCheck, runCheck, type CheckResult } from "../../cli/commands/check";
-import { PolicyPackProcess } from "../../policies/analyzer";
+import { PolicyPackProcess } from "../../cli/analyzer";
 import { evaluate } from "../../policies/framework";
-import { policyResources } from "../../policies/resources";
+import { policyResources } from "../../stacks/resources";
 import { RULES } from "../../policies/rules";
 import { stackFile } from "../../config/load";
 import { REPLAY_DIR, REPLAYS, replayFile } from "../replays/outages";
+import { expectGolden } from "./golden";
 
 
 const OUTAGES = REPLAYS.map((r): [string, string, string[]] => [r.outage, path.basename(replayFile(r.name)), r.rules]);
@@ -53,6 +54,8 @@ describe.each(OUTAGES)("outage %s", (_outage, file, rules) => {
         expect(result.mandatory).toBeGreaterThan(0);
     });
 
+    it("prints exactly its golden text and JSON", () => expectGolden(path.basename(file, ".yaml").replace(/^Pulumi\./, ""), result));
+
     it("is rejected by the same rules run in-process on its registered resources", () => {
         const resources = policyResources(result.run!.resources);
         for (const name of rules) {
@@ -72,9 +75,9 @@ describe("the check command", () => {
         expect(out).toMatch(/^FAILED: \d+ mandatory violations?/m);
     });
 
-    it("exits 1 on a mandatory violation, with --json for machines", async () => {
+    it("exits 3 on a mandatory violation, with --json for machines", async () => {
         const { code, out } = await cli(["check", "--stack-file", replayFile("prune-tenant-data"), "--json"]);
-        expect(code).toBe(1);
+        expect(code).toBe(3);
         const json = JSON.parse(out);
         expect(json).toMatchObject({ stack: "prune-tenant-data", environment: "dev", policyPack: { name: "media-platform" } });
         expect(json.violations).toContainEqual(expect.objectContaining({ policy: "tenant-data-never-pruned", enforcementLevel: "mandatory", resource: { name: "flux-shard-1-root", type: "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization" } }));
@@ -93,6 +96,31 @@ describe("the check command", () => {
         r = await cli(["check", "--stack", "dev", "--policy-config", policy]);
         expect(r.code).toBe(2);
         expect(r.err).toMatch(/storage-network-headroom\.headroom: expected a value that must be <= 1, got 1\.5/);
+    });
+
+    it("takes the policy config of the stack's environment whatever the file is called, and says which", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        const review = path.join(dir, "review of dev.yml");
+        fs.copyFileSync(stackFile("dev"), review);
+        const r = await cli(["check", "--stack-file", review]);
+        expect(r.code).toBe(0);
+        expect(r.out).toMatch(/^check review-of-dev \(.*\): \d+ resources, .*policy config policies\/config\/dev\.json \(environment dev\)$/m);
+        // A homelab stack file named after dev runs under homelab's thresholds (the replay "dev").
+        const named = await cli(["check", "--stack-file", replayFile("dev"), "--json"]);
+        expect(JSON.parse(named.out)).toMatchObject({ stack: "dev", environment: "homelab", policyConfigFile: path.resolve(__dirname, "../../policies/config/homelab.json") });
+    });
+
+    it("warns on stderr when the policy config runs a rule below the level the environment's shipped config gives it", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        const lax = path.join(dir, "lax.json");
+        fs.writeFileSync(lax, JSON.stringify({ "ceph-replica-size": { enforcementLevel: "advisory", minReplicas: 1 }, "no-plain-secrets": "disabled" }));
+        const r = await cli(["check", "--stack-file", replayFile("dev"), "--policy-config", lax]);
+        expect(r.err).toContain(`warning: ${path.relative(process.cwd(), lax)} runs ceph-replica-size (advisory), which the shipped config of environment homelab makes mandatory\n`);
+        expect(r.err).toContain("runs no-plain-secrets (disabled), which the shipped config of environment homelab makes mandatory");
+        // Downgraded, the replay's violation no longer stops it: which is why it is said out loud.
+        expect(r.code).toBe(0);
+        const same = await cli(["check", "--stack-file", replayFile("dev"), "--policy-config", path.resolve(__dirname, "../../policies/config/homelab.json")]);
+        expect(same.err).not.toMatch(/warning/);
     });
 
     it("prints the capacity report of a stack as JSON", async () => {

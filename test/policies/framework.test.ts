@@ -1,8 +1,9 @@
 import { ConfigError } from "../../config/errors";
-import { bar, formatSummary, stackBudgets } from "../../capacity/summary";
+import { bar, formatSummary, stackBudgets } from "../../policies/summary";
 import { at, configOf, evaluate, known, rule, Undecided, UNKNOWN } from "../../policies/framework";
-import { parsePolicyConfig, reconcilePolicyConfig } from "../../policies/policyConfig";
-import { RULES, rulesAsPolicyInfo } from "../../policies/rules";
+import { parsePolicyConfig, reconcilePolicyConfig } from "../../cli/policyConfig";
+import { RULES } from "../../policies/rules";
+import { rulesAsPolicyInfo } from "../../cli/policyConfig";
 import { probes } from "../../policies/rules/workloads";
 import { deployment, withProbes } from "./helpers";
 

@@ -3,7 +3,7 @@
 import { runStack, type StackRun } from "../harness";
 import type { RunStackOptions } from "../../stacks/offline";
 import type { PolicyResource } from "../../policies/framework";
-import { policyResources } from "../../policies/resources";
+import { policyResources } from "../../stacks/resources";
 
 /** A resource as the engine would send it for `type` (e.g. kubernetes:apps/v1:Deployment) and logical name. */
 export function resource(type: string, name: string, props: Record<string, any>, opts: Partial<PolicyResource> = {}): PolicyResource {

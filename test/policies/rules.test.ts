@@ -1,15 +1,17 @@
 // Every rule of the pack on real resources. The shipped stacks run once each, as a preview under mocks, through
 // the offline check (the real pack process, each stack's policy config) and must pass; then each rule rejects
 // the same registered resources once the field it guards is changed the way an outage changed it.
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { ARCH_LABEL, CLUSTER_NODES_ANNOTATION, CPU_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, MEMORY_GIB_ANNOTATION, ROLE_LABEL, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../capacity/labels";
+import { memoryBudgets } from "../../capacity/memory";
+import { ARCH_LABEL, DEDICATED_TAINT_KEY, MEASURED_CPU_ANNOTATION, RECONCILE_PER_SECOND_ANNOTATION, RECONCILE_RATE_SOURCE_ANNOTATION, SHARD_HELM_RELEASES_ANNOTATION, SINGLE_STORAGE_NODE_ANNOTATION, CPU_ANNOTATION, IMAGE_MULTI_ARCH_ANNOTATION, MEMORY_GIB_ANNOTATION, ROLE_LABEL, PRUNE_ANNOTATION, STORAGE_NODES_ANNOTATION, STORAGE_RECOVERY_MBPS_ANNOTATION, SHARD_TENANTS_ANNOTATION, TENANT_LABEL } from "../../contract/labels";
 import { runCheck, type CheckResult } from "../../cli/commands/check";
 import { stackFile } from "../../config/load";
-import { PolicyPackProcess } from "../../policies/analyzer";
-import { evaluate, UNKNOWN, type Finding, type PolicyResource, type Rule } from "../../policies/framework";
-import { policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig } from "../../policies/policyConfig";
-import { policyResources } from "../../policies/resources";
-import { RULES, rulesAsPolicyInfo } from "../../policies/rules";
+import { PolicyPackProcess } from "../../cli/analyzer";
+import { configOf, evaluate, UNKNOWN, type Finding, type PolicyResource, type Rule } from "../../policies/framework";
+import { POLICY_CONFIG_DIR, policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, rulesAsPolicyInfo } from "../../cli/policyConfig";
+import { policyResources } from "../../stacks/resources";
+import { RULES } from "../../policies/rules";
 import * as data from "../../policies/rules/data";
 import * as edge from "../../policies/rules/edge";
 import * as flux from "../../policies/rules/flux";
@@ -17,6 +19,7 @@ import * as media from "../../policies/rules/media";
 import * as safety from "../../policies/rules/safety";
 import * as storage from "../../policies/rules/storage";
 import * as workloads from "../../policies/rules/workloads";
+import { expectGolden } from "./golden";
 import { deployment, k8s, named, withProbes } from "./helpers";
 
 type Resources = PolicyResource[];
@@ -38,6 +41,8 @@ beforeAll(async () => {
 });
 
 describe("the shipped stacks pass the policy pack", () => {
+    it.each(SHIPPED)("%s: the check prints exactly its golden text and JSON", (s) => expectGolden(s, checks[s]));
+
     it.each(SHIPPED)("%s through check: no mandatory violation, and a capacity summary of every family", (s) => {
         const r = checks[s];
         expect(r.violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
@@ -50,6 +55,19 @@ describe("the shipped stacks pass the policy pack", () => {
         }
         expect(r.summary.undecided).toEqual([]);
         for (const b of r.summary.budgets) expect(b.used).toBeLessThanOrEqual(b.limit);
+    });
+
+    it("keeps every rule the pack declares mandatory (the capacity and safety rules) mandatory in every shipped policy config", () => {
+        const files = fs.readdirSync(POLICY_CONFIG_DIR).filter((f) => f.endsWith(".json"));
+        expect(files.sort()).toEqual(["dev.json", "homelab.json", "prod.json"]);
+        const mandatory = RULES.filter((r) => r.enforcementLevel === "mandatory").map((r) => r.name);
+        expect(mandatory).toEqual(expect.arrayContaining(["storage-network-headroom", "flux-rollout-fits-window", "node-memory-budget", "stateful-resources-protected", "no-plain-secrets", "dns-autoscaler"]));
+        for (const f of files) {
+            const { config } = reconcilePolicyConfig(rulesAsPolicyInfo(), {}, readPolicyConfigFile(path.join(POLICY_CONFIG_DIR, f)));
+            expect({ file: f, below: mandatory.filter((n) => config[n].enforcementLevel !== "mandatory") }).toEqual({ file: f, below: [] });
+        }
+        // Only recommendations are advisory: every capacity and safety family has its rules mandatory.
+        for (const r of RULES.filter((x) => ["storage", "data", "safety"].includes(x.family))) expect([r.name, r.enforcementLevel]).toEqual([r.name, "mandatory"]);
     });
 
     it.each(SHIPPED)("%s in-process: no mandatory rule reports anything under its policy config", (s) => {
@@ -145,6 +163,30 @@ describe("storage", () => {
         expect(evaluate(storage.replicaSize, two, { minReplicas: 1 })).toEqual([]);
     });
 
+    it("rejects copies allowed on one host (failure domain osd), unless the stack declares its single storage node on purpose", () => {
+        const osd = (rs: Resources) => edit(rs, "storage-block-pool", (p) => (p.props.spec.failureDomain = "osd"));
+        expect(messages(evaluate(storage.replicaSize, osd(stacks.homelab)))).toEqual([
+            "CephBlockPool replicapool keeps 3 copies with failure domain osd: Ceph may put all of them on one of the 3 hosts, and losing it loses every copy (use failure domain host).",
+        ]);
+        // One node with three disks, said to be on purpose: three copies on three OSDs is all it can do.
+        const everyPoolOsd = (rs: Resources) =>
+            edit(edit(osd(rs), "storage-filesystem", (f) => [f.props.spec.metadataPool, ...f.props.spec.dataPools].forEach((p: any) => (p.failureDomain = "osd"))), "storage-object-store", (o) =>
+                [o.props.spec.metadataPool, o.props.spec.dataPool].forEach((p: any) => (p.failureDomain = "osd")),
+            );
+        const single = (declared: boolean) =>
+            edit(everyPoolOsd(stacks.homelab), "storage-cluster", (c) => {
+                c.props.spec.storage.nodes = [{ name: "laptop", devices: [{ name: "vdb" }, { name: "vdc" }, { name: "vdd" }] }];
+                if (declared) c.props.metadata.annotations[SINGLE_STORAGE_NODE_ANNOTATION] = "true";
+            });
+        expect(evaluate(storage.replicaSize, single(true))).toEqual([]);
+        expect(messages(evaluate(storage.replicaSize, single(false)))).toHaveLength(5);
+        expect(messages(evaluate(storage.replicaSize, single(false)))[0]).toMatch(/keeps 3 copies with failure domain osd: .* one of the 1 host, .*or declare the single storage node on purpose/);
+        const claimed = edit(stacks.homelab, "storage-cluster", (c) => (c.props.metadata.annotations[SINGLE_STORAGE_NODE_ANNOTATION] = "true"));
+        expect(messages(evaluate(storage.replicaSize, osd(claimed)))).toContain("CephCluster rook-ceph declares a single storage node on purpose but lists 3.");
+        // Host or wider with enough hosts, as the shipped stacks run: no finding.
+        expect(evaluate(storage.replicaSize, stacks.homelab)).toEqual([]);
+    });
+
     it("rejects an even or too small mon count, and more mons than storage nodes", () => {
         const mons = (n: number) => edit(stacks.homelab, "storage-cluster", (c) => (c.props.spec.mon.count = n));
         expect(messages(evaluate(storage.monQuorum, mons(2))).join("\n")).toMatch(/runs 2 mons: an even count[\s\S]*fewer than 3/);
@@ -158,7 +200,7 @@ describe("Flux", () => {
         const budgets = flux.shardRollouts(stacks.prod, 60);
         expect(budgets).toHaveLength(26);
         expect(Math.max(...budgets.map((b) => b.used))).toBeLessThan(60);
-        expect(flux.rolloutWindow.budgets!(stacks.prod, { maxWindowMinutes: 60 })).toEqual([expect.objectContaining({ id: "flux.rollout.busiest", unit: "min" })]);
+        expect(flux.rolloutWindow.budgets!(stacks.prod, { maxWindowMinutes: 60, ...flux.BENCHMARK_CEILINGS })).toEqual([expect.objectContaining({ id: "flux.rollout.busiest", unit: "min" })]);
     });
 
     it("rejects a shard whose rollout overruns the window, or controllers too slow for it", () => {
@@ -171,6 +213,34 @@ describe("Flux", () => {
             c.resources.limits.cpu = "200m";
         });
         expect(messages(evaluate(flux.rolloutWindow, slow))).toEqual([expect.stringMatching(/^rollout of shard shard-1 /)]);
+    });
+
+    it("credits each controller at most the pack's rate threshold, whatever its annotations claim; a measured threshold in the policy config counts", () => {
+        const crowded = edit(stacks.prod, "flux-shard-3-root", (k) => {
+            k.props.metadata.annotations[SHARD_TENANTS_ANNOTATION] = "4000";
+            k.props.metadata.annotations[SHARD_HELM_RELEASES_ANNOTATION] = "4000";
+        });
+        const claiming = crowded.map((r) => {
+            if (!/^flux-shard-\d+-(helm|kustomize)-controller$/.test(r.name)) return r;
+            const copy = structuredClone(r);
+            const a = copy.props.metadata.annotations;
+            a[RECONCILE_PER_SECOND_ANNOTATION] = String(Number(a[RECONCILE_PER_SECOND_ANNOTATION]) * 10);
+            a[RECONCILE_RATE_SOURCE_ANNOTATION] = "a load test";
+            return copy;
+        });
+        const shard3 = (rs: Resources, c = flux.BENCHMARK_CEILINGS) => flux.shardRollouts(rs, 60, c).find((b) => b.shard === "shard-3")!;
+        // prod's shard controllers: 1 s per Kustomization (0.5 CPU), 1.33 s per HelmRelease (0.75 CPU) at flux-benchmark's rates.
+        expect(shard3(crowded).seconds).toBeCloseTo(4000 + 4000 * (4 / 3), 6);
+        expect(shard3(claiming).seconds).toBeCloseTo(shard3(crowded).seconds, 6);
+        expect(shard3(claiming).claimedSeconds).toBeCloseTo(shard3(crowded).seconds / 10, 6);
+        expect(messages(evaluate(flux.rolloutWindow, claiming))).toEqual([
+            expect.stringMatching(/^rollout of shard shard-3 .*: predicted 2h35m34s \(the stack's reconcile rates \(source: a load test\) would say 15m34s; the pack credits at most 4 Kustomizations\/s and 2 HelmReleases\/s per controller .*\), window 1h\.$/),
+        ]);
+        // Safe: the policy config owns the threshold; raised to a measured 40 and 20, the claim is credited.
+        expect(evaluate(flux.rolloutWindow, claiming, { maxKustomizationsPerSecond: 40, maxHelmReleasesPerSecond: 20 })).toEqual([]);
+        // A rate measured on less CPU (credited more per core) is capped the same way.
+        const perCore = crowded.map((r) => (/^flux-shard-\d+-helm-controller$/.test(r.name) ? { ...r, props: { ...r.props, metadata: { ...r.props.metadata, annotations: { ...r.props.metadata.annotations, [MEASURED_CPU_ANNOTATION]: "0.1" } } } } : r));
+        expect(shard3(perCore).seconds).toBeCloseTo(shard3(crowded).seconds, 6);
     });
 
     it("budgets the shard controllers' CPU limits with the other pods on their nodes, from the registered resources", () => {
@@ -299,6 +369,36 @@ describe("data", () => {
     });
 });
 
+describe("Postgres backups", () => {
+    const cluster = (rs: Resources) => named(rs, "postgres-cluster");
+    it("passes the shipped stacks: off-site on homelab and prod, in the cluster on dev only under dev's policy config", () => {
+        expect(evaluate(data.postgresBackups, stacks.homelab)).toEqual([]);
+        expect(evaluate(data.postgresBackups, stacks.prod)).toEqual([]);
+        expect(evaluate(data.postgresBackups, stacks.dev, { allowInClusterTarget: true })).toEqual([]);
+        expect(messages(evaluate(data.postgresBackups, stacks.dev))).toEqual([
+            "Cluster media-app/postgres backs up to s3://media.dev.localhost/postgres at http://rook-ceph-rgw-media.rook-ceph.svc:80, inside the cluster (the object store beside its own volumes): losing the cluster loses the database and its backups together.",
+        ]);
+    });
+
+    it("rejects a database without backups, without a ScheduledBackup, or without retention", () => {
+        const none = edit(without(stacks.homelab, "postgres-scheduled-backup"), "postgres-cluster", (c) => delete c.props.spec.backup);
+        expect(evaluate(data.postgresBackups, none)).toEqual([{ rule: "postgres-backups", level: "mandatory", urn: cluster(stacks.homelab).urn, message: expect.stringMatching(/has no backup to object storage \(spec\.backup\.barmanObjectStore\): a lost volume, node or cluster loses the database\.$/) }]);
+        expect(messages(evaluate(data.postgresBackups, without(stacks.homelab, "postgres-scheduled-backup")))).toEqual([expect.stringMatching(/has no active ScheduledBackup: WAL is archived but no base backup is taken/)]);
+        const suspended = edit(stacks.homelab, "postgres-scheduled-backup", (s) => (s.props.spec.suspend = true));
+        expect(evaluate(data.postgresBackups, suspended)).toHaveLength(1);
+        const forever = edit(stacks.homelab, "postgres-cluster", (c) => delete c.props.spec.backup.retentionPolicy);
+        expect(messages(evaluate(data.postgresBackups, forever))).toEqual([expect.stringMatching(/without a retention policy/)]);
+        // Any in-cluster Service name counts as the cluster's own failure domain; an external host does not.
+        expect([data.inClusterEndpoint("http://minio.backup.svc.cluster.local:9000"), data.inClusterEndpoint("http://minio:9000"), data.inClusterEndpoint("https://nas.home.arpa:9000")]).toEqual([true, true, false]);
+        // A plugin archiver is said, not passed: its target is not read.
+        const plugin = edit(stacks.homelab, "postgres-cluster", (c) => {
+            delete c.props.spec.backup;
+            c.props.spec.plugins = [{ name: "barman-cloud.cloudnative-pg.io", isWALArchiver: true, parameters: { barmanObjectName: "offsite" } }];
+        });
+        expect(messages(evaluate(data.postgresBackups, plugin))).toEqual([expect.stringMatching(/archives through the plugin barman-cloud\.cloudnative-pg\.io, whose target this rule cannot read/)]);
+    });
+});
+
 describe("workloads", () => {
     it("rejects a container without probes", () => {
         const blind = edit(stacks.prod, "app-web", (d) => delete container(d).livenessProbe);
@@ -329,9 +429,33 @@ describe("workloads", () => {
         const budgets = workloads.nodeMemory.budgets!(stacks.homelab, {});
         expect(budgets.find((b) => b.id === "memory.data.amd64+arm64")).toMatchObject({ used: 18, unit: "GiB" });
         const small = edit(stacks.homelab, "pool-data-nuc-data-1", (n) => (n.props.metadata.annotations[MEMORY_GIB_ANNOTATION] = "16"));
-        expect(messages(evaluate(workloads.nodeMemory, small))).toEqual([expect.stringMatching(/^memory requested by redis-cache, redis-queue, postgres against allocatable memory of data nodes .*: 18 GiB requested, 1\d\.\d+ GiB allocatable\.$/)]);
+        expect(messages(evaluate(workloads.nodeMemory, small))).toEqual([
+            expect.stringMatching(/^memory requested by redis-cache, redis-queue, postgres against allocatable memory of data nodes .*: 18 GiB requested, 1\d\.\d+ GiB allocatable\.$/),
+            "memory of every pod that may land on node nuc-data-1 (redis-cache, redis-queue, postgres ×2) against its allocatable memory: 18 GiB requested, 13.3 GiB allocatable.",
+        ]);
         const blind = edit(stacks.homelab, "pool-data-nuc-data-1", (n) => delete n.props.metadata.annotations[MEMORY_GIB_ANNOTATION]);
         expect(messages(evaluate(workloads.nodeMemory, blind))).toEqual([expect.stringMatching(/NodePatch nuc-data-1 has no capacity\.media-platform\.io\/memory-gib annotation/)]);
+    });
+
+    it("budgets each node with every pod that may land on it, pinned to its role or free to go to any undedicated node", () => {
+        // homelab has no general pool: Flux's controllers may land on any undedicated node, a Pi included.
+        const guaranteed = stacks.homelab.map((r) => {
+            if (!/^flux-shard-\d+-(source|kustomize|helm)-controller$/.test(r.name)) return r;
+            const copy = structuredClone(r);
+            for (const c of copy.props.spec.template.spec.containers) c.resources.requests.memory = c.resources.limits.memory;
+            return copy;
+        });
+        const node = (rs: Resources, name: string) => workloads.memoryBudgetsOf(rs).find((b) => b.id === `memory.node.${name}`)!;
+        expect(node(stacks.homelab, "pi4-1")).toMatchObject({ used: 2.88, limit: 6.1, urn: named(stacks.homelab, "pool-workers-pi-pi4-1").urn });
+        expect(node(stacks.homelab, "pi4-1").title).toMatch(/worker-pull-pi, scheduler, .*helm-controller-shard-1/);
+        const found = evaluate(workloads.nodeMemory, guaranteed);
+        expect(messages(found)).toEqual([expect.stringMatching(/node pi4-1 .*: 7 GiB requested, 6\.1 GiB allocatable\.$/), expect.stringMatching(/node pi4-2 .*: 7 GiB requested, 6\.1 GiB allocatable\.$/)]);
+        // Every budget per role still passes: the gap this budget closes.
+        expect(memoryBudgets(workloads.podGroupsOf(guaranteed), workloads.nodeGroupsOf(guaranteed)).filter((b) => b.used > b.limit)).toEqual([]);
+        // Safe: the Pis dedicated to their role (tainted); the role-less controllers can no longer go there.
+        const dedicated = guaranteed.map((r) => (/^pool-workers-pi-pi4-\d$/.test(r.name) ? { ...r, props: { ...r.props, spec: { ...r.props.spec, taints: [{ key: DEDICATED_TAINT_KEY, value: "workers", effect: "NoSchedule" }] } } } : r));
+        expect(evaluate(workloads.nodeMemory, dedicated)).toEqual([]);
+        expect(node(dedicated, "pi4-1").title).not.toMatch(/controller/);
     });
 
     it("rejects workers at or above the serving tiers' priority", () => {
@@ -383,7 +507,17 @@ describe("edge", () => {
         expect(messages(evaluate(edge.dnsAutoscaler, without(stacks.homelab, "dns-autoscaler-deployment")))).toEqual([expect.stringMatching(/^No cluster-proportional-autoscaler/)]);
         const spof = edit(stacks.homelab, "dns-autoscaler-config", (c) => (c.props.data.linear = JSON.stringify({ ...JSON.parse(c.props.data.linear), preventSinglePointFailure: false })));
         expect(messages(evaluate(edge.dnsAutoscaler, spof))).toEqual([expect.stringMatching(/without preventSinglePointFailure/)]);
-        expect(named(stacks.homelab, "dns-autoscaler-config").props.metadata.annotations[CLUSTER_NODES_ANNOTATION]).toBe("8");
+        // The cluster's size comes from the nodes the stack registers: homelab's 8 nodes.
+        expect(edge.dnsAutoscaler.budgets!(stacks.homelab, configOf(edge.dnsAutoscaler))[0].title).toMatch(/^CoreDNS replicas 8 nodes \/ 68 cores/);
+    });
+
+    it("rejects an autoscaler whose max is below the replicas the cluster's size calls for, and passes one that allows them", () => {
+        const linear = (rs: Resources, change: object) => edit(rs, "dns-autoscaler-config", (c) => (c.props.data.linear = JSON.stringify({ ...JSON.parse(c.props.data.linear), ...change })));
+        // homelab: 8 nodes at one replica per 2 nodes call for 4.
+        expect(messages(evaluate(edge.dnsAutoscaler, linear(stacks.homelab, { nodesPerReplica: 2, max: 3 })))).toEqual([expect.stringMatching(/8 nodes \/ 68 cores call for .*: 4 needed, the autoscaler stops at 3\.$/)]);
+        expect(evaluate(edge.dnsAutoscaler, linear(stacks.homelab, { nodesPerReplica: 2, max: 4 }))).toEqual([]);
+        // max 1 runs two replicas all the same on a multi-node cluster (preventSinglePointFailure after the clamp).
+        expect(evaluate(edge.dnsAutoscaler, linear(stacks.homelab, { min: 1, max: 1 }))).toEqual([]);
     });
 });
 
@@ -405,6 +539,20 @@ describe("safety", () => {
         expect(messages(evaluate(safety.noPlainSecrets, [key]))).toEqual(["tls: metadata.annotations.note holds a private key.", "tls: data.aws holds an AWS access key."]);
         const secret = k8s({ apiVersion: "v1", kind: "Secret", metadata: { name: "db" }, stringData: { password: "hunter22" } });
         expect(evaluate(safety.noPlainSecrets, [secret])).toEqual([]);
+    });
+
+    it("rejects credentials inside URLs (user:password@, tokens and signatures in query strings) in any string input; placeholders pass", () => {
+        const repo = edit(stacks.homelab, "flux-shard-1-tenants-repository", (g) => (g.props.spec.url = "https://flux:glpat-8Xq2vR7@git.home.arpa/homelab/tenants.git"));
+        expect(messages(evaluate(safety.noPlainSecrets, repo))).toEqual(["flux-shard-1-tenants-repository: spec.url holds a password in a URL (user:password@host)."]);
+        const env = edit(stacks.homelab, "app-web", (d) => container(d).env.push({ name: "WEBHOOK", value: "https://hooks.example.com/notify?token=4f9a1c2e" }, { name: "DATABASE_URL", value: "postgres://mastodon:$(DB_PASS)@postgres-pooler-rw/mastodon" }));
+        expect(messages(evaluate(safety.noPlainSecrets, env))).toEqual(["app-web: spec.template.spec.containers[0].env[" + (container(named(env, "app-web")).env.length - 2) + "].value holds a credential in a URL's query string (token=…)."]);
+        const cm = k8s({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "mirror" }, data: { "sources.list": "deb https://apt:s3cr3t-pass@mirror.example.com/debian bookworm main\n", presigned: "https://b.s3.amazonaws.com/o?X-Amz-Signature=ab12" } });
+        expect(messages(evaluate(safety.noPlainSecrets, [cm]))).toEqual([
+            "mirror: data.sources.list holds a password in a URL (user:password@host).",
+            "mirror: data.presigned holds a credential in a URL's query string (X-Amz-Signature=…).",
+        ]);
+        // An SSH URL with a user and no password, and the shipped stacks' URLs, are no credentials.
+        expect(evaluate(safety.noPlainSecrets, [...stacks.dev, ...stacks.homelab, ...stacks.prod])).toEqual([]);
     });
 });
 
@@ -441,5 +589,36 @@ describe("media", () => {
         const noLifecycle = withoutType(stacks.prod, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
         expect(evaluate(media.bucketLifecycle, noLifecycle).map((f) => f.level)).toEqual(["advisory", "advisory"]);
         expect(evaluate(media.bucketAccess, noLifecycle)).toEqual([]);
+    });
+
+    it("holds the Ceph RGW bucket to the same encryption and lifecycle, and says it cannot be versioned", () => {
+        const claim = ofType(stacks.homelab, "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim")[0];
+        // Encrypted at rest by the OSDs' dm-crypt (storage.encryptedDevices), the shipped stacks pass.
+        expect(evaluate(media.bucketEncryption, stacks.homelab)).toEqual([]);
+        const plain = edit(stacks.homelab, "storage-cluster", (c) => delete c.props.spec.storage.config);
+        expect(evaluate(media.bucketEncryption, plain)).toEqual([
+            { rule: "media-bucket-encrypted", level: "mandatory", urn: claim.urn, message: expect.stringMatching(/^bucket media\.social\.home\.arpa: it is stored unencrypted: Ceph RGW encrypts objects by default only with a KMS/) },
+        ]);
+        // One node opting out leaves its OSDs' share of the bucket in plain text.
+        const oneOut = edit(stacks.homelab, "storage-cluster", (c) => (c.props.spec.storage.nodes[1].config = { encryptedDevice: "false" }));
+        expect(evaluate(media.bucketEncryption, oneOut)).toHaveLength(1);
+        // Safe: RGW's own SSE-S3 through a KMS on the object store.
+        const kms = edit(plain, "storage-object-store", (o) => (o.props.spec.security = { s3: { connectionDetails: { KMS_PROVIDER: "vault", VAULT_ADDR: "https://vault.home.arpa:8200" }, tokenSecretName: "rgw-vault-token" } }));
+        expect(evaluate(media.bucketEncryption, kms)).toEqual([]);
+
+        expect(evaluate(media.bucketLifecycle, stacks.homelab)).toEqual([]);
+        const noRules = edit(stacks.homelab, "media-bucket", (c) => delete c.props.spec.additionalConfig);
+        expect(messages(evaluate(media.bucketLifecycle, noRules))).toEqual([
+            expect.stringMatching(/no lifecycle rule expires noncurrent versions across the whole bucket \(additionalConfig\.bucketLifecycle\)/),
+            expect.stringMatching(/no lifecycle rule aborts incomplete multipart uploads/),
+        ]);
+        // Rook refuses a claim carrying a field its operator does not allow.
+        const strict = edit(stacks.homelab, "storage-rook-operator", (h) => delete h.props.spec.values.obcAllowAdditionalConfigFields);
+        expect(messages(evaluate(media.bucketLifecycle, strict))).toEqual([expect.stringMatching(/additionalConfig\.bucketLifecycle is a field the Rook operator does not allow/)]);
+
+        // Versioning: said, never passed silently, at advisory level (no claim field can do it).
+        expect(evaluate(media.bucketRgwLimits, stacks.homelab)).toEqual([{ rule: "media-bucket-rgw-limits", level: "advisory", urn: claim.urn, message: expect.stringMatching(/it is not versioned: Rook's ObjectBucketClaim has no setting/) }]);
+        expect(evaluate(media.bucketVersioning, stacks.homelab)).toEqual([]);
+        expect(evaluate(media.bucketRgwLimits, stacks.prod)).toEqual([]);
     });
 });

@@ -7,7 +7,8 @@ import {
     STORAGE_NODES_ANNOTATION,
     STORAGE_RECOVERY_MBPS_ANNOTATION,
     STORAGE_WRITE_FRACTION_ANNOTATION,
-} from "../../capacity/labels";
+    SINGLE_STORAGE_NODE_ANNOTATION,
+} from "../../contract/labels";
 import { encodeStorageNodes, type StorageNodeHardware } from "../../capacity/storage";
 import { evaluate, UNKNOWN, type PolicyResource } from "../../policies/framework";
 import * as storage from "../../policies/rules/storage";
@@ -154,16 +155,28 @@ describe("replica sizes and mon quorum on Rook objects", () => {
         // Hosts: 3; OSDs: 3 nodes × 2 devices = 6. fs's size-2 data pool is below 3; media's size 4 exceeds 3 hosts.
         expect(messages([cephCluster(), ...pools], storage.replicaSize)).toEqual([
             "CephFilesystem fs dataPools[0] keeps 2 copies, fewer than the minimum 3.",
+            "CephFilesystem fs dataPools[0] keeps 2 copies with failure domain osd: Ceph may put all of them on one of the 3 hosts, and losing it loses every copy (use failure domain host).",
             "CephObjectStore media metadataPool keeps 4 copies on 3 hosts: Ceph cannot place them, the pool stays degraded.",
         ]);
-        expect(evaluate(storage.replicaSize, [cephCluster(), ...pools.slice(0, 3)], { minReplicas: 2 })).toEqual([]);
+        expect(messages([cephCluster(), ...pools.slice(0, 3)], storage.replicaSize, { minReplicas: 2 })).toEqual([
+            "CephFilesystem fs dataPools[0] keeps 2 copies with failure domain osd: Ceph may put all of them on one of the 3 hosts, and losing it loses every copy (use failure domain host).",
+        ]);
+        expect(evaluate(storage.replicaSize, [cephCluster(), pools[0]], { minReplicas: 2 })).toEqual([]);
     });
 
     it("counts OSDs for an osd failure domain (a node without a device list counts one), and cannot count racks", () => {
         const one = cephCluster((spec) => (spec.storage.nodes = [{ name: "n1" }]));
+        const single = cephCluster((spec, a) => {
+            spec.storage.nodes = [{ name: "n1" }];
+            a[SINGLE_STORAGE_NODE_ANNOTATION] = "true";
+        });
         const osdPool = (size: number, failureDomain = "osd") => rook("CephBlockPool", "p", { replicated: { size }, failureDomain });
         expect(messages([one, osdPool(1)], storage.replicaSize, { minReplicas: 1 })).toEqual([]);
-        expect(messages([one, osdPool(2)], storage.replicaSize, { minReplicas: 1 })).toEqual(["CephBlockPool p keeps 2 copies on 1 osd: Ceph cannot place them, the pool stays degraded."]);
+        expect(messages([single, osdPool(2)], storage.replicaSize, { minReplicas: 1 })).toEqual(["CephBlockPool p keeps 2 copies on 1 osd: Ceph cannot place them, the pool stays degraded."]);
+        expect(messages([one, osdPool(2)], storage.replicaSize, { minReplicas: 1 })).toEqual([
+            "CephBlockPool p keeps 2 copies with failure domain osd: Ceph may put all of them on one of the 1 host, and losing it loses every copy (use failure domain host, or declare the single storage node on purpose).",
+            "CephBlockPool p keeps 2 copies on 1 osd: Ceph cannot place them, the pool stays degraded.",
+        ]);
         expect(messages([one, rook("CephBlockPool", "p", { replicated: { size: 2 } })], storage.replicaSize, { minReplicas: 1 })).toEqual([
             "CephBlockPool p keeps 2 copies on 1 host: Ceph cannot place them, the pool stays degraded.",
         ]);

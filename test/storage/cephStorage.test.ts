@@ -1,7 +1,8 @@
 // CephStorage under mocks for the three shipped stacks: every Rook and Flux object valid against the upstream
 // CRDs, explicit nodes and devices, daemons sized by the capacity model, capacity facts a policy can rebuild
 // the model from, and the stateful objects protected.
-import { decodeStorageNodes, storageModel, storageModelInput, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
+import { decodeStorageNodes, storageModel, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
+import { storageModelInput } from "../../config/model";
 import {
     STORAGE_CLIENT_NORMAL_ANNOTATION,
     STORAGE_CLIENT_PEAK_ANNOTATION,
@@ -12,7 +13,7 @@ import {
     STORAGE_NODES_ANNOTATION,
     STORAGE_RECOVERY_MBPS_ANNOTATION,
     STORAGE_WRITE_FRACTION_ANNOTATION,
-} from "../../capacity/labels";
+} from "../../contract/labels";
 import { blockPoolManifest, cephClusterManifest, EC2_INSTANCE_STORE_PATH_FILTER, filesystemManifest, ROOK_NAMESPACE } from "../../components/storage/cephStorage";
 import { manifestOf, schemaErrors } from "../schema/validate";
 import { runStack, SHIPPED_STACKS, type RegisteredResource, type StackRun } from "../harness";

@@ -1,13 +1,14 @@
 // The app tiers as the stacks register them: priorities, probes, PDBs, arch pinning, the path to Postgres
 // through PgBouncer, exactly one scheduler, the queue rules read back from the objects, and every object
 // checked against the real schemas.
-import { IMAGE_MULTI_ARCH_ANNOTATION } from "../../capacity/labels";
-import { queueBudgets, schedulerProcesses } from "../../capacity/queues";
-import { queueServersOf } from "../../capacity/app";
+import { IMAGE_MULTI_ARCH_ANNOTATION, QUEUE_LOAD_ANNOTATION } from "../../contract/labels";
+import { schedulerProcesses } from "../../capacity/queues";
+import { queueServersOf } from "../../policies/rules/workloads";
+import { policyResources } from "../../stacks/resources";
 import { ConfigError } from "../../config/errors";
 import { runStack, SHIPPED_STACKS, type StackRun } from "../harness";
 import { manifestOf, schemaErrors } from "../schema/validate";
-import { childrenOf, envOf, object, queueLoadsFrom, queueServersFrom, workloadsOf } from "./read";
+import { childrenOf, envOf, object, workloadsOf } from "./read";
 
 const runs: Record<string, StackRun> = {};
 beforeAll(async () => {
@@ -73,7 +74,7 @@ describe.each(SHIPPED_STACKS)("stack %s", (stack) => {
         const scheduler = object(run(), "Deployment", "scheduler");
         expect(scheduler.spec.replicas).toBe(1);
         expect(scheduler.spec.strategy).toEqual({ type: "Recreate" });
-        expect(schedulerProcesses(queueServersFrom(run()))).toBe(1);
+        expect(schedulerProcesses(queueServersOf(policyResources(run().resources)))).toBe(1);
     });
 
     it("sends every app container to Postgres through PgBouncer, with DB_POOL sized to its threads", () => {
@@ -98,13 +99,19 @@ describe.each(SHIPPED_STACKS)("stack %s", (stack) => {
         expect(envOf(c, "REDIS_HOST")).toBe("redis-cache.media-app.svc.cluster.local");
     });
 
-    it("reads the same queue budgets back from the Deployments' args and annotations as from config", () => {
+    it("carries the stack file's worker groups in Sidekiq's args and its queue load in an annotation", () => {
         const cfg = run().config;
-        const byName = <T extends { name: string }>(xs: T[]) => [...xs].sort((a, b) => a.name.localeCompare(b.name));
-        const fromConfig = queueBudgets(cfg.workloads.queues, byName(queueServersOf(cfg)), cfg.workloads.utilisationCeiling);
-        const servers = queueServersFrom(run()).map((s) => ({ ...s, name: s.name.replace(/^worker-/, "") }));
-        const fromObjects = queueBudgets(queueLoadsFrom(run()), byName(servers), cfg.workloads.utilisationCeiling);
-        expect(fromObjects).toEqual(fromConfig);
+        const servers = queueServersOf(policyResources(run().resources)).map(({ urn: _urn, ...s }) => s);
+        expect(servers.sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+            [
+                // Named <Deployment>/<container>.
+                ...cfg.workloads.workers.map((g) => ({ name: `worker-${g.name}/sidekiq`, replicas: g.replicas, threads: g.threads, queues: g.queues })),
+                { name: "scheduler/sidekiq", replicas: 1, threads: cfg.workloads.scheduler.threads, queues: ["scheduler"] },
+            ].sort((a, b) => a.name.localeCompare(b.name)),
+        );
+        const withLoad = workloadsOf(run()).filter((d) => d.metadata.annotations?.[QUEUE_LOAD_ANNOTATION]);
+        expect(withLoad.length).toBeGreaterThan(0);
+        for (const d of withLoad) expect(JSON.parse(d.metadata.annotations[QUEUE_LOAD_ANNOTATION])).toEqual(cfg.workloads.queues);
     });
 });
 

@@ -1,5 +1,5 @@
-// Names and paths shared by the renderer (which writes the tenant tree) and the FluxShards component
-// (which points each shard's sources and root Kustomization at it). None of a tenant's object names
+// GitOps names and paths shared by the renderer (which writes the tenant tree), the Flux components (which point
+// each shard's sources and root Kustomization at it) and the policy pack. None of a tenant's object names
 // depends on its shard: that is what lets a tenant move without being deleted and recreated.
 import * as path from "node:path";
 
@@ -23,3 +23,31 @@ export const shardChartRepositoryName = (chart: string, shard: string) => `${cha
 export const tenantFluxName = (tenant: string) => `tenant-${tenant}`;
 /** The tenant's data volume claim in its namespace. */
 export const DATA_VOLUME = "data";
+
+/** Most Flux shards a stack may run: each adds three controllers and their sources (a project bound, not Flux's). */
+export const MAX_SHARDS = 256;
+
+/** Namespace of the Flux installation, unless a stack says otherwise (flux.namespace). Flux's own default. */
+export const DEFAULT_FLUX_NAMESPACE = "flux-system";
+
+/** Name of shard `index` (0-based): shard-1, shard-2, … */
+export function shardName(index: number): string {
+    return `shard-${index + 1}`;
+}
+
+/** Index of a shard name, or undefined when it is not one. */
+export function shardIndex(name: string): number | undefined {
+    const m = /^shard-([1-9][0-9]*)$/.exec(name);
+    return m ? Number(m[1]) - 1 : undefined;
+}
+
+/** A Kubernetes object as written to the tree. */
+export interface Manifest {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    [field: string]: unknown;
+}
+
+/** Flux's reconciler identity for platform-owned objects under the multi-tenancy lockdown (Flux docs). */
+export const PLATFORM_RECONCILER = "kustomize-controller";

@@ -7,6 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
 import { ConfigError, renderValue, type ConfigProblem as Problem } from "../config/errors";
+import type { Rule } from "../policies/framework";
+import { RULES } from "../policies/rules";
 
 export const LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
 export type EnforcementLevel = (typeof LEVELS)[number];
@@ -29,16 +31,25 @@ export interface PolicyInfo {
 }
 
 /** The folder of per-stack policy config files. */
-export const POLICY_CONFIG_DIR = path.resolve(__dirname, "config");
+export const POLICY_CONFIG_DIR = path.resolve(__dirname, "..", "policies", "config");
 
-/** The policy config file for a stack: policies/config/<stack>.json, else the one of its environment. */
-export function policyConfigFileFor(stack: string, environment?: string): string | undefined {
-    for (const name of [stack, environment]) {
-        if (name === undefined) continue;
-        const file = path.join(POLICY_CONFIG_DIR, `${name}.json`);
-        if (fs.existsSync(file)) return file;
-    }
-    return undefined;
+/**
+ * The policy config file of a stack's environment: policies/config/<environment>.json. Never chosen by the stack
+ * file's name, so a stack file named after a laxer environment cannot pick up that environment's thresholds.
+ */
+export function policyConfigFileFor(environment: string): string | undefined {
+    const file = path.join(POLICY_CONFIG_DIR, `${environment}.json`);
+    return fs.existsSync(file) ? file : undefined;
+}
+
+/**
+ * Rules the shipped config of an environment makes mandatory that `config` (reconciled) leaves below
+ * mandatory: "name (advisory)", "name (disabled)". The caller warns; the engine would run them at that level.
+ */
+export function downgradedRules(config: PackConfig, shipped: PackConfig): string[] {
+    return Object.entries(shipped)
+        .filter(([name, s]) => s.enforcementLevel === "mandatory" && config[name] !== undefined && config[name].enforcementLevel !== "mandatory")
+        .map(([name]) => `${name} (${config[name].enforcementLevel})`);
 }
 
 /** Parses a policy config file; throws a ConfigError naming the file and every bad entry. */
@@ -137,4 +148,16 @@ function valueAt(obj: unknown, pointer: string): unknown {
     let cur: any = obj;
     for (const part of pointer.split("/").filter(Boolean)) cur = cur?.[part];
     return cur;
+}
+
+/** The rules as GetAnalyzerInfo describes them, for reconciling a policy config without starting the pack. */
+export function rulesAsPolicyInfo(rules: Rule[] = RULES): PolicyInfo[] {
+    return rules.map((r) => ({
+        name: r.name,
+        description: r.description,
+        enforcementLevel: r.enforcementLevel,
+        severity: r.severity,
+        remediationSteps: r.remediationSteps,
+        configSchema: { properties: r.config as Record<string, any> },
+    }));
 }

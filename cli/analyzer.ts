@@ -11,10 +11,11 @@ import * as pb from "@pulumi/pulumi/proto/analyzer_pb";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import type { RegisteredResource } from "../stacks/offline";
 import type { EnforcementLevel, PackConfig, PolicyInfo } from "./policyConfig";
-import { plainProps } from "./resources";
+import * as pulumi from "@pulumi/pulumi";
+import { isUnknown } from "../contract/resource";
+import { plainProps } from "../stacks/resources";
+import { PACK_DIR } from "./packBuild";
 
-/** The pack's folder (PulumiPolicy.yaml, package.json with its version, index.ts). */
-export const PACK_DIR = __dirname;
 
 /**
  * How the pack process is started. "tsx": node with tsx's loader (fast, what `check` uses by default).
@@ -54,9 +55,12 @@ function promisify<Req, Res>(client: AnalyzerClient, method: string, req: Req): 
     );
 }
 
-/** A Struct of a property bag, marshalled as the engine does for analyzers (see plainProps). */
+/**
+ * A Struct of a property bag, marshalled as the engine does for analyzers (see plainProps): a value unknown
+ * during preview travels as the protocol's unknown value (the SDK's own constant), as the engine sends it.
+ */
 export function toStruct(value: Record<string, unknown>): Struct {
-    return Struct.fromJavaScript(plainProps(value));
+    return Struct.fromJavaScript(JSON.parse(JSON.stringify(plainProps(value), (_k, v) => (isUnknown(v) ? pulumi.runtime.unknownValue : v))));
 }
 
 function optionsOf(r: RegisteredResource, parent: string): pb.AnalyzerResourceOptions {

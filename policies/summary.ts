@@ -1,9 +1,9 @@
 // The capacity summary: every budget of the stack — used / limit / % with a text bar — computed from the
 // registered resources by the same functions the policy pack's capacity rules check (so the summary and the
 // verdict never disagree). `check`, `capacity report` and the main job print it.
-import { utilisation, type Budget } from "./budget";
-import { configOf, MissingFact, Undecided, type PolicyResource, type Rule } from "../policies/framework";
-import { RULES } from "../policies/rules";
+import { utilisation, type Budget } from "../contract/budget";
+import { configOf, MissingFact, Undecided, type PolicyResource, type Rule } from "./framework";
+import { RULES } from "./rules";
 
 export interface Summary {
     budgets: (Budget & { rule: string })[];

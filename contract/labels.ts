@@ -57,6 +57,8 @@ export const STORAGE_RECOVERY_MBPS_ANNOTATION = capacityKey("storage-recovery-mb
 export const STORAGE_HEADROOM_ANNOTATION = capacityKey("storage-headroom");
 /** On the CephCluster: longest acceptable time to re-replicate a failed node's data, hours. */
 export const STORAGE_MAX_RECOVERY_HOURS_ANNOTATION = capacityKey("storage-max-recovery-hours");
+/** On the CephCluster: "true" when the stack runs one storage node on purpose (every copy on one host). */
+export const SINGLE_STORAGE_NODE_ANNOTATION = capacityKey("single-storage-node");
 
 // ── Data, workloads and edge (issue 8) ──────────────────────────────────────────────────────────────
 /** On pod templates of images config declares (app, Redis, nginx, DNS autoscaler): "true" when multi-arch (amd64 + arm64); the policy pack needs it to allow arm64. */
@@ -73,9 +75,6 @@ export const EMPTIES_ON_REPLACE_ANNOTATION = capacityKey("empties-on-replace");
 export const PEAK_CLIENTS_ANNOTATION = capacityKey("peak-clients");
 /** On the nginx proxy Deployment: multiplier on the peak that capacity covers. */
 export const PROXY_HEADROOM_ANNOTATION = capacityKey("proxy-headroom");
-/** On the DNS autoscaler ConfigMap: schedulable nodes and cores the stack declares (capacity/dns dnsReplicas). */
-export const CLUSTER_NODES_ANNOTATION = capacityKey("cluster-nodes");
-export const CLUSTER_CORES_ANNOTATION = capacityKey("cluster-cores");
 /** On pod templates: hash of the config file they mount, so a config change rolls the pods. */
 export const CONFIG_HASH_ANNOTATION = "media-platform.io/config-hash";
 
@@ -96,3 +95,5 @@ export const RECONCILE_PER_SECOND_ANNOTATION = capacityKey("reconcile-per-second
 export const MEASURED_CONCURRENCY_ANNOTATION = capacityKey("measured-concurrency");
 /** On shard kustomize-/helm-controller Deployments: the CPU cores that rate was measured with. */
 export const MEASURED_CPU_ANNOTATION = capacityKey("measured-cpu");
+/** On shard kustomize-/helm-controller Deployments: where a rate other than flux-benchmark's was measured (config flux.reconcile.source). */
+export const RECONCILE_RATE_SOURCE_ANNOTATION = capacityKey("reconcile-rate-source");

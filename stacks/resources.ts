@@ -1,15 +1,14 @@
-// Registered resources (stacks/offline) → what rules see, exactly as they would travel to the analyzer:
-// plain JSON, unknown values as the engine's unknown sentinel, resource references as text.
-import type { RegisteredResource } from "../stacks/offline";
-import { UNKNOWN, type PolicyResource } from "./framework";
+// Registered resources (stacks/offline) → what rules see: plain JSON, a value unknown during preview as the
+// contract's UNKNOWN marker (the SDK's own test for one: pulumi.isUnknown), resource references as text.
+import * as pulumi from "@pulumi/pulumi";
+import { UNKNOWN, type PolicyResource } from "../contract/resource";
+import type { RegisteredResource } from "./offline";
 
 /** Plain JSON of a property bag the way the engine marshals it for analyzers. */
 export function plainProps(value: Record<string, unknown>): Record<string, any> {
     const text = JSON.stringify(value, (_k, v) => {
-        if (v !== null && typeof v === "object") {
-            if ((v as any).__pulumiUnknown === true) return UNKNOWN;
-            if ((v as any).__pulumiResource === true) return "[resource]";
-        }
+        if (pulumi.isUnknown(v)) return UNKNOWN;
+        if (pulumi.Resource.isInstance(v)) return "[resource]";
         if (typeof v === "bigint") return Number(v);
         return v;
     });
