@@ -42,19 +42,19 @@ const input: StorageModelInput = {
 /** GiB → MB (10^6 bytes). */
 const mb = (gib: number) => (gib * 2 ** 30) / 1e6;
 
+// Each test computes the model itself: computed once per describe, a mutant's run would not see the test read it.
 describe("the storage model, figures by hand", () => {
-    const model = storageModel(input);
-    const byName = Object.fromEntries(model.nodes.map((n) => [n.node.name, n]));
+    const byName = () => Object.fromEntries(storageModel(input).nodes.map((n) => [n.node.name, n]));
 
     it("spreads the daemons: 3 mons, 2 mgrs, 2 + 2 MDS and 2 gateways over 4 nodes put at most one of each on a node", () => {
         // ceil(3/4) = ceil(2/4) = ceil((2+2)/4) = 1.
-        for (const n of model.nodes) expect(n.daemons).toEqual({ osds: n.node.osds, mons: 1, mgrs: 1, mds: 1, rgws: 1 });
+        for (const n of storageModel(input).nodes) expect(n.daemons).toEqual({ osds: n.node.osds, mons: 1, mgrs: 1, mds: 1, rgws: 1 });
     });
 
     it("carries normal traffic: outbound 290 MB/s is the busier direction", () => {
         // writes 200 × 0.25 = 50; replication 50 × (3 − 1) = 100; MDS 2 × 20 = 40.
         // inbound 50 × 3 + 40 = 190; outbound reads 150 + 100 + 40 = 290; wire 290 × 1.07 = 310.3 MB/s = 2.4824 Gbps.
-        for (const n of model.nodes) {
+        for (const n of storageModel(input).nodes) {
             expect(n.normal).toEqual({ client: 200, replication: 100, mds: 40, recovery: 0, inbound: 190, outbound: 290, wire: expect.closeTo(310.3, 9) });
             expect(n.normalGbps).toBeCloseTo(2.4824, 9);
         }
@@ -64,20 +64,21 @@ describe("the storage model, figures by hand", () => {
         // s2 holds the most (6000 GiB) → 6000 × 0.85 = 5100 GiB; 4 nodes > 3 replicas: the 3 survivors receive it,
         // the busiest 5100 / 3 × 1.1 = 1870 GiB. Survivor OSDs 2 + 2 + 1 = 5: floor(5 × 1 / (3 − 1)) = 2 PGs,
         // under 5 × 2 = 10 operations. Per PG min(40, spare) = 40 MB/s: 80 MB/s, under the receivers' 5 × 40 = 200.
-        expect(model.recovery).toMatchObject({ failedNode: "s2", dataGiB: 5100, receivers: 3, pgsAtOnce: 2, bound: "throttles" });
-        expect(model.recovery.busiestReceiverGiB).toBeCloseTo(1870, 9);
-        expect(model.recovery.perPgMBps).toBeCloseTo(40, 9);
-        expect(model.recovery.rateMBps).toBeCloseTo(80, 9);
+        const { recovery } = storageModel(input);
+        expect(recovery).toMatchObject({ failedNode: "s2", dataGiB: 5100, receivers: 3, pgsAtOnce: 2, bound: "throttles" });
+        expect(recovery.busiestReceiverGiB).toBeCloseTo(1870, 9);
+        expect(recovery.perPgMBps).toBeCloseTo(40, 9);
+        expect(recovery.rateMBps).toBeCloseTo(80, 9);
         // 5100 GiB = 5 476 083.3024 MB at 80 MB/s = 68 451.04 s = 19.0142 h. The busiest receiver's link
         // (1870 GiB at 0.64 × (10 Gbps × 125 × 0.87 / 1.07 − 190) = 528.87 MB/s, 3797 s) is not the bound.
-        expect(model.recovery.hours).toBeCloseTo(mb(5100) / 80 / 3600, 9);
-        expect(model.recovery.hours).toBeCloseTo(19.014178, 6);
+        expect(recovery.hours).toBeCloseTo(mb(5100) / 80 / 3600, 9);
+        expect(recovery.hours).toBeCloseTo(19.014178, 6);
     });
 
     it("adds the busiest receiver's recovery to every node at peak", () => {
         // recovery per node min(80, 80 × 1.1 / 3) = 29.333; writes 660 × 0.25 = 165, replication 330, MDS 40.
         // inbound 165 × 3 + 40 + 29.333 = 564.333; outbound 495 + 330 + 40 + 29.333 = 894.333; × 1.07 = 956.937 MB/s.
-        for (const n of model.nodes) {
+        for (const n of storageModel(input).nodes) {
             expect(n.peak.recovery).toBeCloseTo(88 / 3, 9);
             expect(n.peak.inbound).toBeCloseTo(564.33333, 5);
             expect(n.peak.outbound).toBeCloseTo(894.33333, 5);
@@ -87,19 +88,20 @@ describe("the storage model, figures by hand", () => {
 
     it("holds each node's traffic against headroom × 0.72 of its own baseline", () => {
         // 10 × 0.7 × 0.72 = 5.04 Gbps; the 25 Gbps node 12.6.
-        expect([byName.s1, byName.s2, byName.s3, byName.s4].map((n) => n.limitGbps)).toEqual([expect.closeTo(5.04, 9), expect.closeTo(5.04, 9), expect.closeTo(12.6, 9), expect.closeTo(5.04, 9)]);
+        expect(storageModel(input).nodes.map((n) => n.limitGbps)).toEqual([expect.closeTo(5.04, 9), expect.closeTo(5.04, 9), expect.closeTo(12.6, 9), expect.closeTo(5.04, 9)]);
     });
 
     it("budgets the memory of each node's daemons plus 20 %", () => {
         // OSDs × 4 × 2 + MDS 8 + mon 2 + mgr 1 + gateway 1: 2 OSDs 28 GiB, 3 OSDs 36, 1 OSD 20; × 1.2.
-        expect(byName.s1.memoryGiB).toBeCloseTo(33.6, 9);
-        expect(byName.s2.memoryGiB).toBeCloseTo(43.2, 9);
-        expect(byName.s4.memoryGiB).toBeCloseTo(24, 9);
+        const { s1, s2, s4 } = byName();
+        expect(s1.memoryGiB).toBeCloseTo(33.6, 9);
+        expect(s2.memoryGiB).toBeCloseTo(43.2, 9);
+        expect(s4.memoryGiB).toBeCloseTo(24, 9);
     });
 
     it("gives each OSD a core per started 500 MB/s of its share of client, replication and recovery traffic", () => {
         // (660 + 330 + 29.333) = 1019.333 MB/s: 1 OSD ceil(2.04) = 3 cores, 2 OSDs ceil(1.02) = 2, 3 OSDs ceil(0.68) = 1.
-        expect([byName.s1, byName.s2, byName.s3, byName.s4].map((n) => n.osdCpuCores)).toEqual([2, 1, 2, 3]);
+        expect(storageModel(input).nodes.map((n) => n.osdCpuCores)).toEqual([2, 1, 2, 3]);
     });
 
     it("turns the model into budgets: per node, the replicas and the recovery time", () => {
@@ -125,26 +127,28 @@ describe("the storage model, figures by hand", () => {
     });
 });
 
+const metal = (name: string, osds: number, rawGiB: number, baselineGbps = 1): StorageNodeHardware => ({ name, arch: "amd64", cpu: 8, memoryGiB: 32, baselineGbps, osds, rawGiB });
+// Three 1 Gbps nodes at size 3: the replacement of the failed node receives all of its data through its own link.
+const three: StorageModelInput = {
+    nodes: [metal("t1", 2, 3000), metal("t2", 2, 3000), metal("t3", 1, 1000)],
+    daemons: { monCount: 3, mgrCount: 1, activeMds: 1, standbyMds: 1, mdsMemoryGiB: 4, rgwInstances: 0, osdMemoryTargetGiB: 4, replicas: 3 },
+    load: { normalClientMBps: 20, peakClientMBps: 40, writeFraction: 0.5, mdsMBpsPerActive: 10, recoveryMBpsPerOsd: 100 },
+    throttles: { maxBackfills: 4, maxActive: 3, sleepSeconds: 0.1 },
+    headroom: 0.7,
+    maxRecoveryHours: 24,
+};
+
 describe("the storage model without a spare host, figures by hand", () => {
-    // Three 1 Gbps nodes at size 3: the replacement of the failed node receives all of its data through its own link.
-    const metal = (name: string, osds: number, rawGiB: number): StorageNodeHardware => ({ name, arch: "amd64", cpu: 8, memoryGiB: 32, baselineGbps: 1, osds, rawGiB });
-    const three: StorageModelInput = {
-        nodes: [metal("t1", 2, 3000), metal("t2", 2, 3000), metal("t3", 1, 1000)],
-        daemons: { monCount: 3, mgrCount: 1, activeMds: 1, standbyMds: 1, mdsMemoryGiB: 4, rgwInstances: 0, osdMemoryTargetGiB: 4, replicas: 3 },
-        load: { normalClientMBps: 20, peakClientMBps: 40, writeFraction: 0.5, mdsMBpsPerActive: 10, recoveryMBpsPerOsd: 100 },
-        throttles: { maxBackfills: 4, maxActive: 3, sleepSeconds: 0.1 },
-        headroom: 0.7,
-        maxRecoveryHours: 24,
-    };
-    const { recovery, nodes } = storageModel(three);
 
     it("fails the first of two equally full nodes, and its replacement receives all of it", () => {
+        const { recovery } = storageModel(three);
         // 3000 × 0.85 = 2550 GiB, one receiver; survivor OSDs 2 + 1 plus the replacement's 2 = 5:
         // floor(5 × 4 / 2) = 10 PGs, under 5 × 3 = 15 operations.
         expect(recovery).toMatchObject({ failedNode: "t1", dataGiB: 2550, receivers: 1, busiestReceiverGiB: 2550, pgsAtOnce: 10, bound: "link" });
     });
 
     it("is bound by the replacement's link, fed 64 % of the time", () => {
+        const { recovery } = storageModel(three);
         // Normal inbound 20 × 0.5 × 3 + 10 = 40 MB/s; spare 125 × 0.87 / 1.07 − 40 = 61.6355 MB/s.
         // Per PG: 4 MiB objects at 61.6355 MB/s with 0.1 s sleep: 4.194304 / (4.194304 / 61.6355 + 0.1) = 24.9586 MB/s.
         expect(recovery.perPgMBps).toBeCloseTo(24.958650, 5);
@@ -155,6 +159,7 @@ describe("the storage model without a spare host, figures by hand", () => {
     });
 
     it("adds the whole recovery rate, not 1.1 × it, to every node at peak", () => {
+        const { nodes } = storageModel(three);
         // min(39.4467, 39.4467 × 1.1 / 1); inbound 40 × 0.5 × 3 + 10 + 39.4467 = 109.4467, outbound 20 + 40 + 10 + 39.4467 the same.
         for (const n of nodes) {
             expect(n.peak.recovery).toBeCloseTo(39.446729, 5);
@@ -163,6 +168,44 @@ describe("the storage model without a spare host, figures by hand", () => {
         // MDS 1 + 1 standby over 3 nodes: one each; t3 (1 OSD): 8 + 4 + 2 + 1 = 15 GiB × 1.2 = 18.
         expect(nodes[2].daemons).toEqual({ osds: 1, mons: 1, mgrs: 1, mds: 1, rgws: 0 });
         expect(nodes[2].memoryGiB).toBeCloseTo(18, 9);
+    });
+});
+
+describe("the storage model with a spare host and unequal links, figures by hand", () => {
+    // The failed node has the slowest link, the survivors' links differ: only the survivors count, the slowest of them.
+    // No MDS, fast OSDs, one backfill and one operation per OSD.
+    const spare: StorageModelInput = {
+        ...three,
+        nodes: [metal("a", 1, 1000, 2), metal("f", 2, 2000, 1), metal("b", 1, 1000, 4), metal("c", 1, 1000, 4)],
+        daemons: { ...three.daemons, activeMds: 0, standbyMds: 0 },
+        load: { ...three.load, mdsMBpsPerActive: 0, recoveryMBpsPerOsd: 500 },
+        throttles: { maxBackfills: 1, maxActive: 1, sleepSeconds: 0 },
+    };
+
+    it("streams each PG at the spare rate of the slowest survivor's link", () => {
+        // f fails: 2000 × 0.85 = 1700 GiB to a, b and c. Normal inbound 20 × 0.5 × 3 = 30 MB/s everywhere.
+        // Spare: a 2 × 125 × 0.87 / 1.07 − 30 = 173.271, b and c 376.542 (f's own 71.636 does not count).
+        // Survivor OSDs 3: floor(3 × 1 / 2) = 1 PG at min(500, 173.271) MB/s; the link (1700 / 3 × 1.1 GiB) is not the bound.
+        const { recovery } = storageModel(spare);
+        expect(recovery).toMatchObject({ failedNode: "f", dataGiB: 1700, receivers: 3, pgsAtOnce: 1, bound: "throttles" });
+        expect(recovery.perPgMBps).toBeCloseTo(173.271028, 6);
+        expect(recovery.rateMBps).toBeCloseTo(173.271028, 6);
+        // 1700 GiB = 1 825 361.1008 MB at 173.271 MB/s = 10 534.7 s = 2.92631 h.
+        expect(recovery.hours).toBeCloseTo(2.926310, 6);
+    });
+
+    it("moves nothing, at no rate, when the failed node held nothing", () => {
+        // All empty: the first node, a, fails; f is a survivor now: 4 OSDs, 2 PGs, its 71.636 MB/s the slowest spare.
+        const empty = storageModel({ ...spare, nodes: spare.nodes.map((n) => ({ ...n, rawGiB: 0 })) });
+        expect(empty.recovery).toEqual({ dataGiB: 0, receivers: 3, busiestReceiverGiB: 0, pgsAtOnce: 2, perPgMBps: expect.closeTo(71.635514, 6), rateMBps: 0, bound: "throttles", hours: 0, failedNode: "a" });
+        expect(empty.nodes[0].peak.recovery).toBe(0);
+    });
+
+    it("names no node in the recovery budget of a cluster without nodes", () => {
+        expect(storageBudgets({ ...spare, nodes: [] })).toEqual([
+            { id: "storage.replicas", title: "Replicas of the largest pool against storage nodes (one copy per host)", used: 3, limit: 0, unit: "nodes" },
+            { id: "storage.recovery.hours", title: "Time to re-replicate a failed node's data", used: 0, limit: 24, unit: "h" },
+        ]);
     });
 });
 

@@ -206,6 +206,7 @@ describe("the recovery throttles in Rook's cephConfig", () => {
         expect(throttlesFromCephConfig(undefined, "ssd")).toEqual(CEPH_DEFAULT_THROTTLES.ssd);
         expect(throttlesFromCephConfig({ osd_recovery_sleep_ssd: "0.5" }, "hdd")).toEqual(CEPH_DEFAULT_THROTTLES.hdd);
         expect(throttlesFromCephConfig({ osd_recovery_max_active_hdd: "5" }, "hdd").maxActive).toBe(5);
+        expect(throttlesFromCephConfig({ osd_max_backfills: null, osd_recovery_sleep_hdd: null }, "hdd")).toEqual(CEPH_DEFAULT_THROTTLES.hdd);
         expect(() => throttlesFromCephConfig({ osd_max_backfills: "many" }, "ssd")).toThrow(/osd_max_backfills is "many"/);
     });
 });
