@@ -12,6 +12,8 @@ import {
     type PodGroup,
     type Toleration,
 } from "../../capacity/memory";
+import { loadStackFile, stackFile } from "../../config/load";
+import { tierRolesOf } from "../../config/model";
 
 const group = (pool: string, role: string, arch: "amd64" | "arm64", memoryGiB: number, count: number, dedicated: boolean): NodeGroup => ({ pool, role, arch, memoryGiB, cpu: 4, count, dedicated });
 
@@ -205,5 +207,14 @@ describe("memory per node, figures by hand", () => {
         const group = (k: number) => Array.from({ length: k }, (_, i) => pod(`p${i}`, 1, 1024, "general", { labels: { g: "1" }, antiAffinity: [{ matchLabels: { g: "1" } }] }));
         expect(nodeMemoryBudgets(group(16), [n1], "dedicated").map((b) => [b.used, b.title.match(/\((.*)\)/)![1]])).toEqual([[1, "p0"]]);
         expect(nodeMemoryBudgets(group(17), [n1], "dedicated")[0].used).toBe(17);
+    });
+});
+
+describe("the role each tier lands on, from a stack's node pools", () => {
+    it("is its own role's pool, else general, else none", () => {
+        expect(tierRolesOf(loadStackFile(stackFile("dev")))).toEqual({ data: "general", web: "general", workers: "workers" });
+        const homelab = loadStackFile(stackFile("homelab"));
+        expect(tierRolesOf(homelab)).toEqual({ data: "data", web: "web", workers: "workers" });
+        expect(tierRolesOf({ ...homelab, nodePools: homelab.nodePools.filter((p) => p.role === "web") })).toEqual({ data: undefined, web: "web", workers: undefined });
     });
 });

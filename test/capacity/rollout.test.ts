@@ -146,6 +146,8 @@ describe("rates credited at most a ceiling", () => {
     it("credit more when they claim more per second, per worker or per core", () => {
         expect(creditsMoreThan(ceiling, ceiling)).toBe(false);
         expect(creditsMoreThan({ ...ceiling, perSecond: 5 }, ceiling)).toBe(true);
+        // 8/s with twice the workers and the cores: as much per worker and per core, more per second.
+        expect(creditsMoreThan({ perSecond: 8, concurrency: 40, cpu: 4 }, ceiling)).toBe(true);
         // 3/s at 10 workers: 0.3 per worker; 3/s on 1 core: 3 per core.
         expect(creditsMoreThan({ perSecond: 3, concurrency: 10, cpu: 2 }, ceiling)).toBe(true);
         expect(creditsMoreThan({ perSecond: 3, concurrency: 20, cpu: 1 }, ceiling)).toBe(true);

@@ -305,7 +305,7 @@ describe("the storage model's input from a stack's storage config", () => {
             { name: "nvme1n1", sizeGiB: 500 },
         ],
     });
-    const config = (extra: Record<string, unknown> = {}, nodes = [metalNode("m1"), metalNode("m2"), metalNode("m3")]) =>
+    const config = (extra: Record<string, unknown> = {}, nodes: unknown[] = [metalNode("m1"), metalNode("m2"), metalNode("m3")]) =>
         storageSchema.parse({ nodes, load: { normalClientMBps: 50, peakClientMBps: 200, mdsMBpsPerActive: 10 }, ...extra });
 
     it("sizes a bare-metal node from its declaration: one OSD per device, their capacity summed", () => {
@@ -343,6 +343,9 @@ describe("the storage model's input from a stack's storage config", () => {
         expect(cephDeviceClass(mixed)).toBe("hdd");
         expect(recoveryThrottles(mixed)).toEqual({ maxBackfills: 1, maxActive: 3, sleepSeconds: 0.1 });
         expect(recoveryThrottles(config({ recovery: { maxActive: 7, sleepSeconds: 0.5 } }))).toEqual({ maxBackfills: 1, maxActive: 7, sleepSeconds: 0.5 });
+        // An EC2 node's devices are the catalog's instance storage, whatever class they are given.
+        const ec2 = { name: "e", instanceType: "im4gn.4xlarge", devices: [{ name: "nvme1n1", sizeGiB: 6984, class: "hdd" }] };
+        expect(cephDeviceClass(config({}, [ec2, ec2, ec2]))).toBe("ssd");
     });
 });
 
