@@ -1,4 +1,4 @@
-// Shard assignment and tenant rendering at scale (issue 7), on 20,000 generated tenants with realistic
+// Shard assignment and tenant rendering at scale, on 20,000 generated tenants with realistic
 // names and the prod stack's Flux sizing. Prints figures against the targets:
 //   from scratch at 26 shards: makespan ≤ 1.05 × lower bound
 //   26 → 27 shards through the lock file: moves ≤ 1.1/27 of the tenants, all onto the new shard, ≤ 1.05

@@ -1,5 +1,5 @@
 // The connection budget: every thread that needs a database connection must fit PgBouncer, and
-// PgBouncer's server connections must fit Postgres (design.md outage 3: 25 → 160 Sidekiq threads
+// PgBouncer's server connections must fit Postgres (outage 3 in docs/outages.md: 25 → 160 Sidekiq threads
 // against an unchanged pooler). Plain numbers in, plain numbers out: components size env and pooler
 // parameters from these functions, and the policy pack calls them with values read from resources.
 import type { Budget } from "../contract/budget";

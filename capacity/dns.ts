@@ -1,4 +1,4 @@
-// CoreDNS replicas as cluster-proportional-autoscaler's linear mode computes them (design.md outage 4:
+// CoreDNS replicas as cluster-proportional-autoscaler's linear mode computes them (outage 4 in docs/outages.md:
 // kube-dns needed horizontal autoscaling). Mirrors pkg/autoscaler/controller/linearcontroller of
 // kubernetes-sigs/cluster-proportional-autoscaler v1.10.3, so a stack can predict what it will do.
 import type { Budget } from "../contract/budget";

@@ -1,4 +1,4 @@
-// Memory on the nodes the app tiers land on (design.md outage 3: Redis and 160 Sidekiq threads ran out of
+// Memory on the nodes the app tiers land on (outage 3 in docs/outages.md: Redis and 160 Sidekiq threads ran out of
 // RAM on one host), the role a tier is placed on, and the memory settings derived from a pod's limit.
 import type { Budget } from "../contract/budget";
 import type { Arch } from "./instances";
@@ -220,6 +220,29 @@ export const postgresSharedBuffersMiB = (memoryGiB: number): number => Math.floo
 
 const archSets: Arch[][] = [["amd64"], ["arm64"], ["amd64", "arm64"]];
 
+/** Names with a numbered series shortened: source-controller-shard-1 … -26 read "source-controller-shard-1…26". */
+export function namesInShort(names: string[]): string[] {
+    const series = new Map<string, number[]>();
+    for (const n of names) {
+        const m = /^(.*-)(\d+)$/.exec(n);
+        if (m) series.set(m[1], [...(series.get(m[1]) ?? []), Number(m[2])]);
+    }
+    const out: string[] = [];
+    const done = new Set<string>();
+    for (const n of names) {
+        const prefix = /^(.*-)\d+$/.exec(n)?.[1];
+        const nums = prefix !== undefined ? series.get(prefix)! : [];
+        if (prefix === undefined || nums.length < 3) out.push(n);
+        else if (!done.has(prefix)) {
+            done.add(prefix);
+            const sorted = [...nums].sort((a, b) => a - b);
+            const contiguous = sorted.every((v, i) => i === 0 || v === sorted[i - 1] + 1);
+            out.push(contiguous ? `${prefix}${sorted[0]}…${sorted[sorted.length - 1]}` : `${prefix}{${sorted.join(",")}}`);
+        }
+    }
+    return out;
+}
+
 /**
  * Memory budgets per node role. For every set of architectures A, the pods that can only run on A must
  * fit the allocatable memory of that role's nodes of A (a pod pinned to arm64 cannot use amd64 memory).
@@ -245,7 +268,7 @@ export function memoryBudgets(pods: PodGroup[], nodes: NodeGroup[]): Budget[] {
             const limitGiB = eligible.filter((n) => set.includes(n.arch)).reduce((a, n) => a + n.count * allocatableMemoryGiB(n.memoryGiB), 0);
             out.push({
                 id: `memory.${role === key(undefined) ? "any" : role}.${set.join("+")}`,
-                title: `memory requested by ${pinned.map((p) => p.name).join(", ")} against allocatable memory of ${role} nodes (${set.join(" + ")})`,
+                title: `memory requested by ${namesInShort(pinned.map((p) => p.name)).join(", ")} against allocatable memory of ${role} nodes (${set.join(" + ")})`,
                 used: Math.round(usedGiB * 100) / 100,
                 limit: Math.round(limitGiB * 100) / 100,
                 unit: "GiB",

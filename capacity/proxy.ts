@@ -1,4 +1,4 @@
-// nginx sizing from the expected peak of concurrent clients (design.md outage 4: "worker_connections are
+// nginx sizing from the expected peak of concurrent clients (outage 4 in docs/outages.md: "worker_connections are
 // not enough" at ~400 renters). worker_connections counts every connection of a worker, the upstream one
 // included, so each proxied client holds two (nginx docs, facts.md).
 import type { Budget } from "../contract/budget";
@@ -70,6 +70,8 @@ export function proxyBudgets(peakClients: number, replicas: number, n: NginxSizi
             used: peakClients,
             limit: proxyClientCapacity(replicas, n),
             unit: "clients",
+            // components/edge sizes worker_connections from the peak × headroom, and the file limit from them.
+            kind: "sized",
         },
         {
             id: "edge.proxy.open-files",
@@ -77,6 +79,7 @@ export function proxyBudgets(peakClients: number, replicas: number, n: NginxSizi
             used: FILES_PER_CONNECTION * n.workerConnections,
             limit: n.workerRlimitNofile,
             unit: "files",
+            kind: "sized",
         },
     ];
 }

@@ -1,4 +1,4 @@
-// Queue worker sizing (design.md outage 3): how many Sidekiq threads each queue needs to stay real-time,
+// Queue worker sizing (outage 3 in docs/outages.md): how many Sidekiq threads each queue needs to stay real-time,
 // against the threads that serve it; and the single-scheduler check. Components build Sidekiq's command
 // line with `sidekiqArgs`; the policy pack reads it back with `parseSidekiqArgs`.
 import type { Budget } from "../contract/budget";
@@ -129,6 +129,7 @@ export function queueBudgets(loads: QueueLoad[], servers: QueueServer[], ceiling
             used: schedulerProcesses(servers),
             limit: 1,
             unit: "processes",
+            kind: "exact",
         },
     ];
 }

@@ -1,6 +1,6 @@
 // How long a daily rollout takes on each Flux shard, and how many shards it takes to fit the window.
 //
-// The model (outage 2 in design.md). Every tenant costs its shard one Kustomization reconcile on the shard's
+// The model (outage 2 in docs/outages.md). Every tenant costs its shard one Kustomization reconcile on the shard's
 // kustomize-controller and one HelmRelease reconcile per app on its helm-controller (a tenant without apps
 // still has its HelmRelease: it counts as one). The only measured rates are flux-benchmark's, and they were
 // measured at a given concurrency and CPU, so they are turned into the time one reconcile keeps one worker

@@ -1,4 +1,4 @@
-// CPU for the Flux shards' rollout on the nodes they run on (design.md outage 2).
+// CPU for the Flux shards' rollout on the nodes they run on (outage 2 in docs/outages.md).
 //
 // capacity/rollout.ts predicts a shard's rollout from its controllers' CPU *limits*. Kubernetes places pods
 // by their requests (the shard controllers request Flux's small defaults, 0.05–0.1 core) and, when a node's

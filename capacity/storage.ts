@@ -439,6 +439,7 @@ export function storageBudgets(input: StorageModelInput): Budget[] {
                 used: MIN_STORAGE_BASELINE_GBPS,
                 limit: m.node.baselineGbps,
                 unit: "Gbps",
+                kind: "floor",
             },
         );
     }

@@ -1,13 +1,41 @@
-// The operator command: `npm run --silent platform -- <command> …`.
+// The operator command: `npx platform <command> …` (the package's bin) or `npm run --silent platform -- <command> …`.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { reportError, type Command } from "./command";
 import { COMMANDS } from "./commands";
 
-const USAGE = `Usage: npm run --silent platform -- <command> [options]
+const USAGE = `Usage: npx platform <command> [options]   (or: npm run --silent platform -- <command> [options])
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.words.join(" ").padEnd(18)} ${c.summary}`).join("\n")}
 
-Run a command with --help for its options. Exit codes: 0 ok, 1 check failed, 2 bad arguments or config.`;
+Run a command with --help for its options; --version prints the versions. Exit codes: 0 ok, 1 check failed,
+2 bad arguments or config. Colour only on a terminal, never with NO_COLOR; progress on stderr.`;
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** This package's version and the engine it pins (scripts/engine/versions.env). */
+export function versionText(): string {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
+    const pins = Object.fromEntries(
+        fs
+            .readFileSync(path.join(ROOT, "scripts", "engine", "versions.env"), "utf8")
+            .split("\n")
+            .filter((l) => /^[A-Z_]+=/.test(l))
+            .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
+    return `${pkg.name} ${pkg.version} (pulumi v${pins.PULUMI_VERSION}, kubernetes provider v${pins.PULUMI_KUBERNETES_VERSION})`;
+}
+
+/**
+ * `npm run` without --silent writes its banner ("> media-platform@… platform") on stdout before anything of
+ * ours, which breaks a JSON reader: say so on stderr (the bin, `npx platform`, has no banner).
+ */
+function warnAboutNpmBanner(argv: string[]): void {
+    if (argv.includes("--json") && process.env.npm_command === "run" && process.env.npm_lifecycle_event === "platform" && process.env.npm_config_loglevel !== "silent") {
+        process.stderr.write("warning: npm printed its banner on stdout before the JSON: use `npx platform …` or `npm run --silent platform -- …`\n");
+    }
+}
 
 /** Finds the command whose words start argv (longest match). */
 export function findCommand(argv: string[]): { command?: Command; rest: string[] } {
@@ -20,6 +48,11 @@ export async function main(argv: string[]): Promise<number> {
         console.log(USAGE);
         return 0;
     }
+    if (argv[0] === "--version" || argv[0] === "version") {
+        console.log(versionText());
+        return 0;
+    }
+    warnAboutNpmBanner(argv);
     const { command, rest } = findCommand(argv);
     if (!command) {
         const group = COMMANDS.filter((c) => c.words[0] === argv[0]);
@@ -42,8 +75,9 @@ export async function main(argv: string[]): Promise<number> {
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
+/** Runs the command line and exits with its code (70 for a bug: an error no command handled). */
+export function runAndExit(argv: string[]): void {
+    main(argv).then(
         (code) => process.exit(code),
         (e) => {
             process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
@@ -51,3 +85,5 @@ if (require.main === module) {
         },
     );
 }
+
+if (require.main === module) runAndExit(process.argv.slice(2));

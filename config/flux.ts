@@ -108,12 +108,12 @@ export const fluxSchema = z.strictObject({
             }
         })
         .prefault({}),
-    /** How far above the mean the busiest shard may be before `shards plan` asks for --rebalance. Default 0.05 (issue 7). */
+    /** How far above the mean the busiest shard may be before `shards plan` asks for --rebalance. Default 0.05: the busiest shard's rollout at most 5 % longer than a perfect balance. */
     balanceTolerance: fraction().default(0.05),
     /**
      * Keep tenant objects out of Flux garbage collection: tenant namespaces, volumes and Flux objects carry
      * prune: disabled, and each shard's root Kustomization enforces it and orphans on deletion. Default true;
-     * false lets Flux delete whatever leaves the tree — every tenant's data on a refactor (design.md outage 5).
+     * false lets Flux delete whatever leaves the tree — every tenant's data on a refactor (outage 5 in docs/outages.md).
      */
     tenantPruneProtection: bool().default(true),
 });

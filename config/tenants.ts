@@ -36,7 +36,7 @@ export const tenantsSchema = z.strictObject({
         .strictObject({
             /** StorageClass; default: the cluster's default class. */
             storageClass: dnsLabel().optional(),
-            /** Access mode. Default ReadWriteMany (a CephFS volume several app pods mount, design.md). */
+            /** Access mode. Default ReadWriteMany (a CephFS volume several app pods mount). */
             accessMode: oneOf(["ReadWriteMany", "ReadWriteOnce"] as const).default("ReadWriteMany"),
         })
         .prefault({}),

@@ -10,7 +10,15 @@ export interface Budget {
     limit: number;
     /** Unit of used and limit, e.g. "Gbps", "connections", "GiB", "min". */
     unit: string;
+    /**
+     * How to read used against limit (every kind passes when used ≤ limit). ceiling (default): a use that grows
+     * towards its limit; floor: used is the least the stack needs, limit what it has; exact: exactly the limit is
+     * right; sized: the stack sizes the limit from the use, so full is by design.
+     */
+    kind?: BudgetKind;
 }
+
+export type BudgetKind = "ceiling" | "floor" | "exact" | "sized";
 
 /** used / limit (Infinity when the limit is 0 and something is used). */
 export function utilisation(b: Pick<Budget, "used" | "limit">): number {

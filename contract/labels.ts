@@ -28,7 +28,7 @@ export const PRUNE_DISABLED = "disabled";
 /** Builds a capacity annotation key: capacityKey("nic-baseline-gbps") → capacity.media-platform.io/nic-baseline-gbps. */
 export const capacityKey = (name: string) => `${CAPACITY_PREFIX}${name}`;
 
-// ── Node pools and storage (issue 3) ────────────────────────────────────────────────────────────────
+// ── Node pools and storage ────────────────────────────────────────────────────────────────
 /** The storage node a Kubernetes node is (value: the storage node's name in config); Rook places OSDs by it on EKS. */
 export const STORAGE_NODE_LABEL = "media-platform.io/storage-node";
 /** Taint key of dedicated pools (value: the role, effect NoSchedule); pods of that role tolerate it. */
@@ -60,7 +60,7 @@ export const STORAGE_MAX_RECOVERY_HOURS_ANNOTATION = capacityKey("storage-max-re
 /** On the CephCluster: "true" when the stack runs one storage node on purpose (every copy on one host). */
 export const SINGLE_STORAGE_NODE_ANNOTATION = capacityKey("single-storage-node");
 
-// ── Data, workloads and edge (issue 8) ──────────────────────────────────────────────────────────────
+// ── Data, workloads and edge ──────────────────────────────────────────────────────────────
 /** On pod templates of images config declares (app, Redis, nginx, DNS autoscaler): "true" when multi-arch (amd64 + arm64); the policy pack needs it to allow arm64. */
 export const IMAGE_MULTI_ARCH_ANNOTATION = capacityKey("image-multi-arch");
 /** On Sidekiq Deployments (workers and scheduler): JSON [{name, jobsPerSecond, meanJobSeconds}] of every queue's peak load. */
@@ -78,7 +78,7 @@ export const PROXY_HEADROOM_ANNOTATION = capacityKey("proxy-headroom");
 /** On pod templates: hash of the config file they mount, so a config change rolls the pods. */
 export const CONFIG_HASH_ANNOTATION = "media-platform.io/config-hash";
 
-// ── Flux shards and tenants (issue 7) ───────────────────────────────────────────────────────────────
+// ── Flux shards and tenants ───────────────────────────────────────────────────────────────
 /** The tenant's plan, on its Namespace. */
 export const PLAN_LABEL = "media-platform.io/plan";
 /** On each shard's root Kustomization: tenants the shard reconciles (one Kustomization each). */

@@ -92,7 +92,7 @@ export function buildPlatform({ config, tenants }: PlatformInput, ctx: PlatformC
         dependsOn: [appNamespace, ...storage.crds],
     });
 
-    // Data, app tiers and edge (issue 8): each tier on the role capacity/ places it on.
+    // Data, app tiers and edge: each tier on the role capacity/ places it on.
     const roles = tierRolesOf(config);
     const storageClass = config.storage.blockPool.storageClass;
     const postgres = new Postgres("postgres", {

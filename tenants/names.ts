@@ -19,7 +19,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 // Relative frequency of a username's first character. Approximates English given-name and username
-// initials; matches the facts outage 2 rests on (design.md): s ≈ 10 %, q, x, y, z under 1 % each, and
+// initials; matches the facts outage 2 rests on (docs/outages.md): s ≈ 10 %, q, x, y, z under 1 % each, and
 // some names start with a digit.
 const FIRST_CHAR: Record<string, number> = {
     a: 6, b: 5.5, c: 6.5, d: 6, e: 2.5, f: 2.5, g: 3.5, h: 3, i: 1.2, j: 5.5, k: 4.5, l: 4, m: 7.5,

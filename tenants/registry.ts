@@ -11,7 +11,7 @@ import { z } from "zod";
 import { ConfigError, errorMap, problemsFromIssues, renderPath, renderValue, warn, type ConfigProblem } from "../config/errors";
 import { expecting, oneOf } from "../config/fields";
 import { DEFAULT_FLUX_NAMESPACE } from "../contract/gitops";
-import { secretsInValues } from "../config/secrets";
+import { secretsInValues } from "../formats/secrets";
 import { aliasBombProblem, jsYamlProblem } from "../config/yaml";
 
 /** Longest tenant name: it names the namespace and the Helm release (Helm allows 53), and prefixes app objects. */

@@ -2,27 +2,28 @@
 // credentials), then its registered resources go to the real policy pack process over the analyzer protocol,
 // as `pulumi preview --policy-pack policies --policy-pack-config policies/config/<stack>.json` would send them.
 import * as path from "node:path";
-import { readStackFileConfig } from "../../config/load";
+import { readStackFileConfig, stackNameOf } from "../../config/load";
 import { PROJECT } from "../../config/schema";
 import { runStackOffline, type StackRun } from "../../stacks/offline";
-import { formatSummary, stackBudgets, type Summary } from "../../policies/summary";
+import { stackBudgets, type Summary } from "../../policies/summary";
 import { PolicyPackProcess, type Diagnostic, type PackRunner } from "../analyzer";
-import { downgradedRules, policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, type PackConfig } from "../policyConfig";
+import { downgradedRules, policyConfigFileFor, readPolicyConfigFile, reconcilePolicyConfig, rulesAsPolicyInfo, type PackConfig } from "../policyConfig";
 import { policyResources } from "../../stacks/resources";
-import { rulesAsPolicyInfo } from "../policyConfig";
 import { EXIT, parse, UsageError, type Command } from "../command";
+import { formatCapacity, hang, outputWidth } from "../report/text";
+import { explain, formatViolations, type ExplainedViolation } from "../report/violations";
+import { colourFor, paint, withPhases } from "../terminal";
 import { stackFileArg } from "./config";
 
-export interface Violation {
-    policy: string;
+/** A violation with Pulumi's policy event names (policyName, enforcementLevel, message, resourceUrn). */
+export interface Violation extends ExplainedViolation {
+    policyPackName: string;
     enforcementLevel: Diagnostic["enforcementLevel"];
-    severity?: string;
     description: string;
     /** What was found (the diagnostic's message without the description line). */
     message: string;
-    urn: string;
-    /** The resource it is about (logical name and type), when the diagnostic names one. */
-    resource?: { name: string; type: string };
+    /** The resource it is about; "" for the stack. */
+    resourceUrn: string;
 }
 
 export interface CheckResult {
@@ -58,6 +59,8 @@ export interface CheckOptions {
     mutate?: (config: Record<string, any>) => void;
     /** Return the stack run with the result (tests look at the registered resources too). */
     keepRun?: boolean;
+    /** Told what it is doing, for progress. */
+    onPhase?: (what: string) => void;
 }
 
 /** Runs the stack under mocks as a preview, then the policy pack over it. Throws ConfigError for bad config. */
@@ -77,31 +80,39 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const starting = opts.pack ? undefined : PolicyPackProcess.start({ runner: opts.runner });
     starting?.catch(() => undefined);
     let pack: PolicyPackProcess | undefined = opts.pack;
+    const phase = opts.onPhase ?? (() => undefined);
     try {
+        phase("running the stack program under mocks");
         const run: StackRun = await runStackOffline(opts.stackFile, { preview: true, mutate: opts.mutate });
+        phase("starting the policy pack");
         pack = pack ?? (await starting!);
         const info = await pack.info();
         // What the pack itself declares is authoritative, as in the engine.
         const { config, unknown } = reconcilePolicyConfig(info.policies, info.initialConfig, given, source);
         await pack.configureStack(run.stack, PROJECT, true);
         await pack.configure(config);
+        phase(`the policy pack analysing ${run.resources.length} resources`);
         const diagnostics = await pack.analyzeAll(run.resources);
 
         const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
-        const violations: Violation[] = diagnostics.map((d) => {
+        const found = diagnostics.map((d) => {
             const r = byUrn.get(d.urn);
             const message = d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
             return {
-                policy: d.policyName,
+                policyName: d.policyName,
+                policyPackName: d.policyPackName,
                 enforcementLevel: d.enforcementLevel,
                 severity: d.severity,
                 description: d.description,
                 message,
-                urn: d.urn,
+                resourceUrn: d.urn,
                 resource: r ? { name: r.name, type: r.type } : undefined,
             };
         });
+        phase("computing the capacity budgets");
         const properties = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.properties]));
+        const summary = stackBudgets(policyResources(run.resources, true), properties);
+        const violations: Violation[] = explain(found, { policies: info.policies, summary, config: run.config });
         return {
             stack: run.stack,
             stackFile: opts.stackFile,
@@ -114,7 +125,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
             violations,
             mandatory: violations.filter((v) => v.enforcementLevel === "mandatory").length,
             advisory: violations.filter((v) => v.enforcementLevel === "advisory").length,
-            summary: stackBudgets(policyResources(run.resources, true), properties),
+            summary,
             ...(opts.keepRun ? { run } : {}),
         };
     } finally {
@@ -125,32 +136,28 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
 const rel = (p: string) => path.relative(process.cwd(), p) || p;
 const shownPath = (p: string | undefined) => (p ? rel(p) : "the policy config");
 
-/** The check as the operator reads it: violations grouped by rule (mandatory first), then the capacity summary. */
-export function formatCheck(r: CheckResult): string {
+/** The check as the operator reads it: violations grouped by rule (mandatory first) with their fixes, then the capacity summary. */
+export function formatCheck(r: CheckResult, opts: { width?: number; colour?: boolean } = {}): string {
+    const { width = 100, colour = false } = opts;
     const lines = [
-        `check ${r.stack} (${rel(r.stackFile)}): ${r.resources} resources, policy pack ${r.policyPack.name}@${r.policyPack.version}` +
-            `, policy config ${r.policyConfigFile ? rel(r.policyConfigFile) : "(none: rule defaults)"} (environment ${r.environment})`,
+        ...hang(
+            "",
+            `check ${r.stack} (${rel(r.stackFile)}): ${r.resources} resources, policy pack ${r.policyPack.name}@${r.policyPack.version}` +
+                `, policy config ${r.policyConfigFile ? rel(r.policyConfigFile) : "(none: rule defaults)"} (environment ${r.environment})`,
+            width,
+            2,
+        ),
         "",
     ];
     if (r.violations.length === 0) lines.push("No policy violations.");
     else lines.push(`Policy violations: ${r.mandatory} mandatory, ${r.advisory} advisory`);
-    const groups = new Map<string, Violation[]>();
-    for (const v of r.violations) groups.set(`${v.enforcementLevel}\u0000${v.policy}`, [...(groups.get(`${v.enforcementLevel}\u0000${v.policy}`) ?? []), v]);
-    const order = ["mandatory", "remediate", "advisory", "disabled"];
-    const keys = [...groups.keys()].sort((a, b) => order.indexOf(a.split("\u0000")[0]) - order.indexOf(b.split("\u0000")[0]) || a.localeCompare(b));
-    for (const key of keys) {
-        const vs = groups.get(key)!;
-        const [level, policy] = key.split("\u0000");
-        lines.push("", `${level.toUpperCase()} ${policy} (${vs.length}) — ${vs[0].description}`);
-        for (const v of vs) {
-            const who = v.resource ? `${v.resource.name} (${v.resource.type})` : "stack";
-            const [first, ...rest] = v.message.split("\n");
-            lines.push(`  - ${who}: ${first}`, ...rest.map((l) => `      ${l}`));
-        }
-    }
+    lines.push(...formatViolations(r.violations, { width, colour }));
     if (r.unknownConfig.length > 0) lines.push("", `warning: the policy config names what the pack does not know (ignored): ${r.unknownConfig.join(", ")}`);
-    lines.push("", formatSummary(r.summary), "");
-    lines.push(r.mandatory > 0 ? `FAILED: ${r.mandatory} mandatory violation${r.mandatory === 1 ? "" : "s"}; \`pulumi preview --policy-pack policies\` would fail.` : "PASSED: no mandatory violations.");
+    lines.push("", formatCapacity(r.summary, { width, colour }), "");
+    if (r.mandatory > 0) {
+        const verdict = hang("FAILED: ", `${r.mandatory} mandatory violation${r.mandatory === 1 ? "" : "s"}; \`pulumi preview --policy-pack policies\` would fail.`, width, 2);
+        lines.push(`${paint(colour, "red", "FAILED")}${verdict[0].slice("FAILED".length)}`, ...verdict.slice(1));
+    } else lines.push(`${paint(colour, "green", "PASSED")}: no mandatory violations.`);
     return lines.join("\n");
 }
 
@@ -187,14 +194,13 @@ Options:
         });
         const runner = values["pack-runner"] ?? "tsx";
         if (runner !== "tsx" && runner !== "pulumi") throw new UsageError(`--pack-runner: expected tsx or pulumi, got "${runner}"`);
-        const result = await runCheck({
-            stackFile: path.resolve(stackFileArg(values)),
-            policyConfigFile: values["policy-config"] ? path.resolve(values["policy-config"]) : undefined,
-            runner,
-        });
+        const stackFile = path.resolve(stackFileArg(values));
+        const result = await withPhases(`check ${stackNameOf(stackFile)}`, (onPhase) =>
+            runCheck({ stackFile, policyConfigFile: values["policy-config"] ? path.resolve(values["policy-config"]) : undefined, runner, onPhase }),
+        );
         for (const d of result.downgraded) process.stderr.write(`warning: ${shownPath(result.policyConfigFile)} runs ${d}, which the shipped config of environment ${result.environment} makes mandatory\n`);
         if (values.json) console.log(JSON.stringify(result, null, 2));
-        else console.log(formatCheck(result));
+        else console.log(formatCheck(result, { width: outputWidth(), colour: colourFor(process.stdout) }));
         return result.mandatory > 0 ? EXIT.policy : EXIT.ok;
     },
 };

@@ -4,8 +4,9 @@
 // anything, progress on stderr, the engine's events as JSON lines with --json.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatSummary, type Summary } from "../../policies/summary";
+import type { Summary } from "../../policies/summary";
 import { loadStackFile } from "../../config/load";
+import type { PlatformConfig } from "../../config/schema";
 import { policyConfigFileFor } from "../policyConfig";
 import {
     changes,
@@ -21,6 +22,10 @@ import {
     type RunOptions,
 } from "../engine";
 import { EXIT, EXIT_CODES_HELP, parse, UsageError, type Command } from "../command";
+import { changedResources } from "../report/changes";
+import { runMarkdown, type Operation } from "../report/markdown";
+import { formatCapacity, outputWidth } from "../report/text";
+import { explain, formatViolations, fromEngine, type ExplainedViolation } from "../report/violations";
 import { colourFor, confirm, interactive, paint, Progress } from "../terminal";
 import { summaryOfResources } from "./capacity";
 import { stackFileArg } from "./config";
@@ -66,15 +71,17 @@ committed stack file is never handed to the engine, which rewrites what it reads
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K] extends { type: "boolean" } ? boolean : string } & {
     yes?: boolean;
-    markdown?: string;
 };
 
 interface Prepared {
     stack: PlatformStack;
+    config: PlatformConfig;
     environment: string;
     policyConfig?: string;
     json: boolean;
     colour: boolean;
+    /** Columns of what the operator reads. */
+    width: number;
 }
 
 /** Validates the config (exit 2 before anything runs), resolves the engine and opens the stack. */
@@ -102,7 +109,8 @@ async function prepare(values: Values): Promise<Prepared | number> {
             passphrase: dev ? LOCAL_PASSPHRASE : undefined,
             workDir: stateDir,
         });
-        return { stack, environment: config.environment, policyConfig, json: values.json ?? false, colour: !values.json && colourFor(process.stdout) };
+        const out = values.json ? process.stderr : process.stdout;
+        return { stack, config, environment: config.environment, policyConfig, json: values.json ?? false, colour: colourFor(out), width: outputWidth(out) };
     } catch (e) {
         if (!(e instanceof StackOpenFailed)) throw e;
         process.stderr.write(`${e.message}\n`);
@@ -174,7 +182,7 @@ export function formatChanges(counts: Record<string, number>, tense: "past" | "f
     return parts.length > 0 ? parts.join(", ") : "no resources";
 }
 
-/** Each changed resource, one line: the operation and the resource. */
+/** Each changed resource, one line: the operation and the resource; replacing or deleting what holds data first, marked. */
 export function formatSteps(run: EngineRun, colour = false): string[] {
     const sign: Record<string, [string, "green" | "yellow" | "red"]> = {
         create: ["+", "green"],
@@ -184,25 +192,35 @@ export function formatSteps(run: EngineRun, colour = false): string[] {
         "delete-replaced": ["--", "red"],
         delete: ["-", "red"],
     };
-    return run.steps.filter(changes).map((s) => {
+    return changedResources(run).map(({ step: s, destroysData }) => {
         const [mark, style] = sign[s.op] ?? ["*", "yellow"];
-        return `  ${paint(colour, style, `${mark} ${s.op}`)} ${s.type} ${s.name}${s.diffs.length > 0 && s.op !== "create" ? paint(colour, "dim", ` (${s.diffs.slice(0, 4).join(", ")}${s.diffs.length > 4 ? ", …" : ""})`) : ""}`;
+        const data = destroysData ? ` ${paint(colour, "red", paint(colour, "bold", "— holds data: it goes with it"))}` : "";
+        return `  ${paint(colour, style, `${mark} ${s.op}`)} ${s.type} ${s.name}${s.diffs.length > 0 && s.op !== "create" ? paint(colour, "dim", ` (${s.diffs.slice(0, 4).join(", ")}${s.diffs.length > 4 ? ", …" : ""})`) : ""}${data}`;
     });
 }
 
-/** Every policy violation and error of a failed run, as the engine reported them. */
-export function formatFailure(run: EngineRun, colour = false): string[] {
-    const lines: string[] = [];
-    const byLevel = [...run.violations].sort((a, b) => (a.enforcementLevel === "mandatory" ? 0 : 1) - (b.enforcementLevel === "mandatory" ? 0 : 1));
-    for (const v of byLevel) {
-        const who = v.resourceUrn ? v.resourceUrn.slice(v.resourceUrn.lastIndexOf("::") + 2) : "stack";
-        const [first, ...rest] = v.message.split("\n");
-        lines.push(`  ${paint(colour, v.enforcementLevel === "mandatory" ? "red" : "yellow", `[${v.enforcementLevel}]`)} ${v.policyName} (${who}): ${first}`, ...rest.map((l) => `      ${l}`));
-    }
+/**
+ * Every policy violation of a run (by rule, with fixes and remediation steps) and every error, as the engine
+ * reported them. `violations`: the run's, explained; default: with the pack's remediation steps only.
+ */
+export function formatFailure(run: EngineRun, colour = false, opts: { violations?: ExplainedViolation[]; width?: number } = {}): string[] {
+    const lines = formatViolations(opts.violations ?? explain(run.violations.map(fromEngine)), { colour, width: opts.width }).slice(1);
     const errors = run.errors.filter((e) => !/^preview failed|^update failed/i.test(e) || run.violations.length === 0);
+    if (errors.length > 0 && lines.length > 0) lines.push("");
     for (const e of errors) lines.push(`  ${paint(colour, "red", "error:")} ${e.split("\n").join("\n      ")}`);
     if (lines.length === 0 && run.failure) lines.push(`  ${paint(colour, "red", "error:")} ${run.failure.split("\n").slice(0, 20).join("\n      ")}`);
     return lines;
+}
+
+/** The run's violations with remediation steps and, where the capacity can compute them, fixes. */
+function explained(p: Prepared, run: EngineRun, capacity: Summary): ExplainedViolation[] {
+    return explain(run.violations.map(fromEngine), { summary: capacity, config: p.config });
+}
+
+/** Writes the run's Markdown section (PR comment, step summary, drift issue) when asked to. */
+function writeMarkdown(file: string | undefined, p: Prepared, run: EngineRun, capacity: Summary, o: { operation?: Operation; expectNoChanges?: boolean } = {}): void {
+    if (!file) return;
+    fs.writeFileSync(file, runMarkdown(run, { ...o, policyConfig: p.policyConfig, violations: explained(p, run, capacity), capacity }));
 }
 
 /** The exit code of a run: a mandatory violation 3, changes under --expect-no-changes 4, another failure 1. */
@@ -233,6 +251,7 @@ again with nothing changed, it changes nothing ("N unchanged").
 
   -y, --yes                    update without asking; required without a terminal
 ${COMMON_OPTIONS.replace("Options:\n", "")}
+  --markdown <file>            write the result as Markdown (the deploy workflow's step summary)
 
 ${EXIT_CODES_HELP}
 
@@ -241,16 +260,20 @@ ${ENGINE_NOTE}
 Example:
   npm run --silent platform -- up --stack dev --yes`,
     async run(argv) {
-        const { values } = parse(argv, { ...OPTIONS, yes: { type: "boolean", short: "y" } });
+        const { values } = parse(argv, { ...OPTIONS, yes: { type: "boolean", short: "y" }, markdown: { type: "string" } });
         if (!values.yes && !interactive()) throw new UsageError("--yes must be passed to update a stack without a terminal to confirm on");
         const p = await prepare(values);
         if (typeof p === "number") return p;
         const opts = runOptions(p, values);
         const preview = await withProgress(`preview ${p.stack.stack}`, undefined, (onEvent) => p.stack.preview({ ...opts, onEvent }), opts.onEvent);
+        const capacity = capacityOf(preview, p.policyConfig);
         if (!preview.ok || preview.violations.some((v) => v.enforcementLevel === "mandatory")) {
             say(p, `\n${p.stack.stack}: preview ${paint(p.colour, "red", "FAILED")} — nothing was changed.`);
-            say(p, formatFailure(preview, p.colour).join("\n"));
-            say(p, `\n${formatSummary(capacityOf(preview, p.policyConfig))}`);
+            const changed = formatSteps(preview, p.colour);
+            if (changed.length > 0) say(p, changed.join("\n"));
+            say(p, formatFailure(preview, p.colour, { violations: explained(p, preview, capacity), width: p.width }).join("\n"));
+            say(p, `\n${formatCapacity(capacity, { width: p.width, colour: p.colour })}`);
+            writeMarkdown(values.markdown, p, preview, capacity, { operation: "update" });
             return exitCodeOf(preview);
         }
         const changed = formatSteps(preview, p.colour);
@@ -268,7 +291,8 @@ Example:
         const update = await withProgress(`update ${p.stack.stack}`, preview.steps.length, (onEvent) => p.stack.up({ ...opts, onEvent }), opts.onEvent);
         if (!update.ok) {
             say(p, `\n${p.stack.stack}: update ${paint(p.colour, "red", "FAILED")} after ${update.seconds.toFixed(0)} s (${formatChanges(update.changes, "past")}):`);
-            say(p, formatFailure(update, p.colour).join("\n"));
+            say(p, formatFailure(update, p.colour, { violations: explained(p, update, capacity), width: p.width }).join("\n"));
+            writeMarkdown(values.markdown, p, update, capacity);
             return exitCodeOf(update);
         }
         say(p, `\n${p.stack.stack}: ${formatChanges(update.changes, "past")} (pulumi up, ${(preview.seconds + update.seconds).toFixed(0)} s, policy config ${p.policyConfig ? rel(p.policyConfig) : "none"})`);
@@ -277,7 +301,8 @@ Example:
             const dir = outputs.renderDirectory;
             say(p, `Manifests: ${rel(dir)}/ (${countFiles(dir)} files)`);
         }
-        say(p, `\n${formatSummary(capacityOf(preview, p.policyConfig))}`);
+        say(p, `\n${formatCapacity(capacity, { width: p.width, colour: p.colour })}`);
+        writeMarkdown(values.markdown, p, update, capacity);
         return EXIT.ok;
     },
 };
@@ -294,8 +319,12 @@ export const preview: Command = {
 
 Previews the stack with the policy pack and its policy config through the real Pulumi engine (creating the
 stack in its backend when missing; nothing else is changed), then prints what would change, every policy
-violation and the stack's capacity summary. With --markdown, also writes the result as a pull-request
-comment section: the verdict, the changes, every policy violation and the capacity summary.
+violation (with the rule's remediation steps and, where a budget computes it, the smallest config change
+that clears it) and the stack's capacity summary. With --markdown, also writes the result as a pull-request
+comment section: the verdict; replacements and deletions of what holds data (Ceph, Postgres, the Redis
+queue, volumes, buckets) first and in bold, then the other changes collapsed; every violation with its fix
+and remediation steps; the capacity as a table. With --refresh --expect-no-changes it is a drift check:
+exit 4 when what runs differs from the stack.
 
 ${COMMON_OPTIONS.replace("Options:\n", "")}
   --markdown <file>            write the PR comment section to this file
@@ -305,7 +334,8 @@ ${EXIT_CODES_HELP}
 ${ENGINE_NOTE}
 
 Example:
-  npm run --silent platform -- preview --stack prod --markdown preview-prod.md`,
+  npm run --silent platform -- preview --stack prod --markdown preview-prod.md
+  npx platform preview --stack prod --refresh --expect-no-changes`,
     async run(argv) {
         const { values } = parse(argv, { ...OPTIONS, markdown: { type: "string" } });
         const p = await prepare(values);
@@ -313,41 +343,17 @@ Example:
         const opts = runOptions(p, values);
         const run = await withProgress(`preview ${p.stack.stack}`, undefined, (onEvent) => p.stack.preview({ ...opts, onEvent }), opts.onEvent);
         const code = exitCodeOf(run, values["expect-no-changes"]);
-        const capacity = formatSummary(capacityOf(run, p.policyConfig));
+        const capacity = capacityOf(run, p.policyConfig);
         say(p, `\n${p.stack.stack}: preview ${code === EXIT.ok ? paint(p.colour, "green", "passed") : paint(p.colour, "red", "FAILED")} — ${formatChanges(run.changes, "future")} (${run.seconds.toFixed(0)} s)`);
         const changed = formatSteps(run, p.colour);
         if (changed.length > 0) say(p, changed.join("\n"));
-        const failure = formatFailure(run, p.colour);
+        const failure = formatFailure(run, p.colour, { violations: explained(p, run, capacity), width: p.width });
         if (failure.length > 0) say(p, `\n${failure.join("\n")}`);
-        say(p, `\n${capacity}`);
-        if (values.markdown) fs.writeFileSync(values.markdown, previewMarkdown(run, p.policyConfig, capacity));
+        say(p, `\n${formatCapacity(capacity, { width: p.width, colour: p.colour })}`);
+        writeMarkdown(values.markdown, p, run, capacity, { expectNoChanges: values["expect-no-changes"] });
         return code;
     },
 };
-
-/** The PR comment section of one stack's preview. */
-export function previewMarkdown(run: EngineRun, policyConfig: string | undefined, capacity: string): string {
-    const mandatory = run.violations.filter((v) => v.enforcementLevel === "mandatory").length;
-    const advisory = run.violations.length - mandatory;
-    const verdict = run.ok && mandatory === 0
-        ? `✅ preview passed${advisory > 0 ? ` (${advisory} advisory)` : ""}`
-        : mandatory > 0
-          ? `❌ preview failed: ${mandatory} mandatory polic${mandatory === 1 ? "y violation" : "y violations"}`
-          : "❌ preview failed";
-    const fence = (s: string) => `\`\`\`text\n${s.replace(/```/g, "'''")}\n\`\`\``;
-    const lines = [
-        `### \`${run.stack}\` — ${verdict}`,
-        "",
-        `Resources: ${formatChanges(run.changes, "future")}. Policy config: \`${policyConfig ? path.relative(process.cwd(), policyConfig) : "none (rule defaults)"}\`.`,
-        "",
-    ];
-    const changed = formatSteps(run);
-    if (changed.length > 0) lines.push("<details><summary>Changes</summary>", "", fence(changed.join("\n")), "", "</details>", "");
-    const failure = formatFailure(run);
-    if (failure.length > 0) lines.push(fence(failure.join("\n")), "");
-    lines.push("<details open><summary>Capacity summary</summary>", "", fence(capacity), "", "</details>", "");
-    return lines.join("\n");
-}
 
 export const destroy: Command = {
     words: ["destroy"],

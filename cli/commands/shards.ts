@@ -17,6 +17,7 @@ import { planTenants, shown, tenantPaths, type TenantShardPlan } from "../../ten
 import { readRegistry } from "../../tenants/registry";
 import { lockOf } from "../../tenants/shards";
 import { EXIT, parse, UsageError, type Command } from "../command";
+import { withPhases } from "../terminal";
 import { stackFileArg } from "./config";
 
 const BAR_WIDTH = 40;
@@ -110,7 +111,9 @@ Examples:
         }
         const plan = planTenants(registry.tenants, { shards, model, windowSeconds, lock, rebalance: values.rebalance, tolerance });
 
-        const rolloutCpu = fromStack ? await stackRolloutCpu(stackFileArg(values), shards) : undefined;
+        const rolloutCpu = fromStack
+            ? await withPhases(`shards plan`, (phase) => (phase("running the stack program under mocks for the rollout CPU"), stackRolloutCpu(stackFileArg(values), shards)))
+            : undefined;
 
         if (values.write) {
             fs.mkdirSync(path.dirname(lockFile), { recursive: true });

@@ -145,7 +145,7 @@ export function postgresClusterSpec(args: Pick<PostgresArgs, "data" | "storageCl
             ...placementForCnpg(args.role),
             enablePodAntiAffinity: true,
             topologyKey: "kubernetes.io/hostname",
-            // Never beside queue workers: they compete for the same RAM (design.md outage 3).
+            // Never beside queue workers: they compete for the same RAM (outage 3 in docs/outages.md).
             additionalPodAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [awayFromTiers(["workers", "scheduler"])] },
         },
         // A PDB on a single instance would block every node drain (CloudNativePG docs); with replicas it keeps one up.

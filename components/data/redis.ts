@@ -1,5 +1,5 @@
 // Redis in two tiers on the data nodes, each with its own memory budget and away from the queue workers
-// (design.md outage 3): a cache that may evict and is rebuilt after a replacement, and a persistent queue
+// (outage 3 in docs/outages.md): a cache that may evict and is rebuilt after a replacement, and a persistent queue
 // that never evicts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

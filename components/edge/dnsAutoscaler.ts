@@ -1,4 +1,4 @@
-// CoreDNS that scales with the cluster (design.md outage 4): cluster-proportional-autoscaler in linear mode,
+// CoreDNS that scales with the cluster (outage 4 in docs/outages.md): cluster-proportional-autoscaler in linear mode,
 // its parameters in a ConfigMap Pulumi owns, with the RBAC it needs and nothing more.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

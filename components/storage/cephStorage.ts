@@ -206,7 +206,7 @@ function csiSecrets(driver: "rbd" | "cephfs") {
     return p;
 }
 
-/** A Ceph CSI StorageClass. Retain: deleting a claim must not delete a tenant's or a database's data (design.md outage 5). */
+/** A Ceph CSI StorageClass. Retain: deleting a claim must not delete a tenant's or a database's data (outage 5 in docs/outages.md). */
 function cephStorageClass(name: string, driver: "rbd" | "cephfs", parameters: Record<string, string>) {
     return {
         apiVersion: "storage.k8s.io/v1" as const,

@@ -1,5 +1,5 @@
 // Scheduling priority of the app tiers: serving users (proxy, web, streaming) comes before background work,
-// and the single scheduler before the worker fleet (design.md outage 3: workers starved the web tier).
+// and the single scheduler before the worker fleet (outage 3 in docs/outages.md: workers starved the web tier).
 
 export interface PriorityTier {
     /** PriorityClass name. */

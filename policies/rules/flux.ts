@@ -184,7 +184,7 @@ export const rolloutWindow = rule<{ maxWindowMinutes: number } & RateCeilings>({
             type: "number",
             exclusiveMinimum: 0,
             default: 60,
-            description: "Longest window the policy accepts, in minutes (a stack's own maintenanceWindow may only be shorter). Default 60: design.md outage 2.",
+            description: "Longest window the policy accepts, in minutes (a stack's own maintenanceWindow may only be shorter). Default 60: outage 2 in docs/outages.md.",
         },
         maxKustomizationsPerSecond: {
             type: "number",

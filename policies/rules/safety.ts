@@ -1,6 +1,6 @@
 // Data safety: stateful resources are protected in Pulumi (outage 5: a delete must never reach tenant data),
 // and no secret material sits in plain config or resource inputs.
-import { secretShape } from "../../config/secrets";
+import { secretShape } from "../../formats/secrets";
 import { isUnknown, rule, type PolicyResource } from "../framework";
 import { k8sKind, kindOf, metaName, namespaceOf, podSpecOf } from "../k8s";
 

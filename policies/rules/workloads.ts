@@ -117,7 +117,7 @@ export const singleScheduler = rule<Record<string, never>>({
     budgets(resources) {
         const servers = queueServersOf(resources);
         if (servers.length === 0) return [];
-        return [{ id: "workloads.scheduler.processes", title: `processes running the ${SCHEDULER_QUEUE} queue (exactly one allowed)`, used: schedulerProcesses(servers), limit: 1, unit: "processes" }];
+        return [{ id: "workloads.scheduler.processes", title: `processes running the ${SCHEDULER_QUEUE} queue (exactly one allowed)`, used: schedulerProcesses(servers), limit: 1, unit: "processes", kind: "exact" }];
     },
 });
 

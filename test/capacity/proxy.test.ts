@@ -49,8 +49,8 @@ describe("proxy sizing", () => {
     it("titles both budgets with their terms", () => {
         // 2 pods × 2 workers × 512 connections / 2 = 1024 clients; 2 × 512 = 1024 files.
         expect(proxyBudgets(1000, 2, { workerProcesses: 2, workerConnections: 512, workerRlimitNofile: 2048 })).toEqual([
-            { id: "edge.proxy.clients", title: "peak concurrent clients against nginx capacity (2 pods × 2 workers × 512 connections / 2)", used: 1000, limit: 1024, unit: "clients" },
-            { id: "edge.proxy.open-files", title: "open files a full nginx worker needs (2 × worker_connections) against worker_rlimit_nofile", used: 1024, limit: 2048, unit: "files" },
+            { id: "edge.proxy.clients", title: "peak concurrent clients against nginx capacity (2 pods × 2 workers × 512 connections / 2)", used: 1000, limit: 1024, unit: "clients", kind: "sized" },
+            { id: "edge.proxy.open-files", title: "open files a full nginx worker needs (2 × worker_connections) against worker_rlimit_nofile", used: 1024, limit: 2048, unit: "files", kind: "sized" },
         ]);
     });
 

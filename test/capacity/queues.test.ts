@@ -138,7 +138,7 @@ describe("queue budgets, figures by hand", () => {
             { id: "workloads.queue.mailers", title: at("mailers", 0.05, "none"), used: 0.07, limit: 0, unit: "threads" },
             { id: "workloads.queue.scheduler", title: at("scheduler", 0.4, "s"), used: 0.57, limit: 2, unit: "threads" },
             { id: "workloads.queue.total", title: "threads all queues need at 70 % busy against all Sidekiq threads", used: 54.93, limit: 36, unit: "threads" },
-            { id: "workloads.scheduler.processes", title: "processes running the scheduler queue (exactly one allowed)", used: 1, limit: 1, unit: "processes" },
+            { id: "workloads.scheduler.processes", title: "processes running the scheduler queue (exactly one allowed)", used: 1, limit: 1, unit: "processes", kind: "exact" },
         ]);
     });
 

@@ -1,4 +1,4 @@
-// CPU for the Flux rollout on the nodes the shard controllers run on (design.md outage 2): the controllers at
+// CPU for the Flux rollout on the nodes the shard controllers run on (outage 2 in docs/outages.md): the controllers at
 // their limits plus what the other pods there request, against the allocatable CPU of those nodes.
 import * as fc from "fast-check";
 import { utilisation } from "../../contract/budget";

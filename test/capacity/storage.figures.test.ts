@@ -121,7 +121,7 @@ describe("the storage model, figures by hand", () => {
             unit: "Gbps",
         });
         expect(b["storage.memory.s2"]).toEqual({ id: "storage.memory.s2", title: "Ceph daemon memory (+20 %) on s2", used: expect.closeTo(43.2, 9), limit: 64, unit: "GiB" });
-        expect(b["storage.nic-floor.s3"]).toEqual({ id: "storage.nic-floor.s3", title: "Ceph's 10 Gbps networking floor against the baseline of s3", used: 10, limit: 25, unit: "Gbps" });
+        expect(b["storage.nic-floor.s3"]).toEqual({ id: "storage.nic-floor.s3", title: "Ceph's 10 Gbps networking floor against the baseline of s3", used: 10, limit: 25, unit: "Gbps", kind: "floor" });
         expect(b["storage.replicas"]).toEqual({ id: "storage.replicas", title: "Replicas of the largest pool against storage nodes (one copy per host)", used: 3, limit: 4, unit: "nodes" });
         expect(b["storage.recovery.hours"]).toEqual({ id: "storage.recovery.hours", title: "Time to re-replicate s2's data", used: expect.closeTo(19.014178, 6), limit: 12, unit: "h" });
     });

@@ -1,14 +1,22 @@
 // Reading the real engine's events (fixtures recorded with `platform … --json` on pulumi v3.259.0 and the
 // Kubernetes provider v4.25.0, gzipped, with resource outputs and stdout events left out to keep them small; the
-// unchanged update keeps only its update's events): each resource's step, each policy violation, the change summary; what the
-// operator reads and the exit code; the engine script's failure; the pinned versions.
+// unchanged update keeps only its update's events; the replacement — dev's stack file with
+// data.redis.queue.storageGiB 2 → 4 and data.redis.cache.memoryMiB 256 → 384, previewed after an up of dev —
+// also drops debug diagnostics, the old state of unchanged steps and CRDs' inputs): each resource's step, each
+// policy violation, the change summary; what the operator reads (terminal and PR comment) and the exit code;
+// the engine script's failure; the pinned versions.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { changes, EventLog, type EngineRun } from "../../cli/engine";
 import { parseEngineFailure } from "../../cli/engineScript";
-import { exitCodeOf, formatChanges, formatFailure, formatSteps, previewMarkdown } from "../../cli/commands/deploy";
+import { exitCodeOf, formatChanges, formatFailure, formatSteps } from "../../cli/commands/deploy";
+import { summaryOfResources } from "../../cli/commands/capacity";
+import { runMarkdown } from "../../cli/report/markdown";
+import { explain, fromEngine } from "../../cli/report/violations";
+import { loadStackFile, stackFile } from "../../config/load";
+import { replayFile } from "../replays/outages";
 
 const fixture = (name: string) => {
     const data = fs.readFileSync(path.join(__dirname, "fixtures", name));
@@ -25,6 +33,7 @@ function replay(name: string, kind: EngineRun["kind"], ok: boolean): EngineRun {
 const devPreview = replay("events-preview-dev.jsonl.gz", "preview", true);
 const saturation = replay("events-preview-storage-saturation.jsonl.gz", "preview", false);
 const unchanged = replay("events-up-dev-unchanged.jsonl.gz", "update", true);
+const replaceRedis = replay("events-preview-dev-replace-redis.jsonl.gz", "preview", false);
 
 describe("the engine's events, folded", () => {
     it("give one step per resource with its operation, type and registered inputs", () => {
@@ -44,6 +53,16 @@ describe("the engine's events, folded", () => {
         expect(saturation.changes.create).toBe(saturation.steps.length);
     });
 
+    it("give a replacement the engine refuses for a protected resource, with the error", () => {
+        const changed = replaceRedis.steps.filter(changes);
+        expect(changed.map((s) => [s.name, s.op, s.resource?.protect])).toEqual([
+            ["redis-cache-config", "create-replacement", false],
+            ["redis-queue", "create-replacement", true],
+            ["redis-cache", "create-replacement", false],
+        ]);
+        expect(replaceRedis.errors.join("\n")).toMatch(/unable to replace resource .*StatefulSet::redis-queue"\s+as it is currently marked for protection/);
+    });
+
     it("tell an unchanged update from a changing one", () => {
         expect(unchanged.steps.filter(changes)).toEqual([]);
         expect(Object.keys(unchanged.changes)).toEqual(["same"]);
@@ -58,11 +77,17 @@ describe("what the operator reads", () => {
         expect(formatChanges({}, "future")).toBe("no resources");
     });
 
-    it("lists each change, and each violation with its level, rule and resource", () => {
+    it("lists each change, what holds data first, and each violation by rule with its resource and remediation", () => {
         expect(formatSteps(unchanged)).toEqual([]);
         expect(formatSteps(devPreview)[0]).toMatch(/^ {2}\+ create \S+ \S+$/);
-        const failure = formatFailure(saturation);
-        expect(failure.filter((l) => l.startsWith("  [mandatory] storage-network-headroom (storage-cluster): "))).not.toHaveLength(0);
+        expect(formatSteps(replaceRedis)[0]).toMatch(/^ {2}\+\+ create-replacement kubernetes:apps\/v1:StatefulSet redis-queue .*— holds data: it goes with it$/);
+        expect(formatSteps(replaceRedis).slice(1).join("\n")).not.toContain("holds data");
+        const failure = formatFailure(saturation, false, { width: 100 }).join("\n");
+        expect(failure).toMatch(/^MANDATORY storage-network-headroom \(3\)$/m);
+        // The rule's description once, not in front of every message as the engine sends it.
+        expect(failure).toMatch(/^ {2}- storage-cluster \(kubernetes:ceph\.rook\.io\/v1:CephCluster\): Ceph traffic at peak/m);
+        expect(failure).toMatch(/^ {2}How to fix: Give the storage nodes more baseline bandwidth/m);
+        expect(formatFailure(replaceRedis).join("\n")).toMatch(/^ {2}error: unable to replace resource/m);
     });
 
     it("exits 3 on a mandatory violation, 4 on changes under --expect-no-changes, 0 otherwise", () => {
@@ -73,15 +98,75 @@ describe("what the operator reads", () => {
         expect(exitCodeOf({ ...devPreview, ok: false })).toBe(1);
     });
 
-    it("writes the PR comment section: verdict, counts, violations and capacity", () => {
-        const md = previewMarkdown({ ...saturation, stack: "storage-saturation" }, undefined, "Capacity summary (used / limit):\n  Ceph traffic …");
+});
+
+/** The PR comment section of a recorded run, as `preview --markdown` writes it. */
+function comment(run: EngineRun, stack: string, file: string, opts: { expectNoChanges?: boolean } = {}, keepAs?: string): string {
+    const capacity = summaryOfResources(run.steps.filter((s) => s.op !== "delete").flatMap((s) => (s.resource ? [s.resource] : [])));
+    const violations = explain(run.violations.map(fromEngine), { summary: capacity, config: loadStackFile(file) });
+    const md = runMarkdown({ ...run, stack }, { violations, capacity, ...opts });
+    // Kept for review beside the other outputs of the tests.
+    fs.mkdirSync(OUTPUT, { recursive: true });
+    if (keepAs) fs.writeFileSync(path.join(OUTPUT, `comment-${keepAs}.md`), md);
+    return md;
+}
+const OUTPUT = path.resolve(__dirname, "../../test-output");
+
+/** The rows of the Markdown table that follows `header`. */
+const tableAfter = (md: string, header: string) => md.slice(md.indexOf(header)).split("\n").slice(2).filter((l) => l.startsWith("|"));
+
+describe("the PR comment", () => {
+    const passed = comment(devPreview, "dev", stackFile("dev"), {}, "dev-passing");
+    const failed = comment(saturation, "storage-saturation", replayFile("storage-saturation"), {}, "storage-saturation-failing");
+    const replaced = comment(replaceRedis, "dev", stackFile("dev"), {}, "dev-replacing-redis");
+
+    it("opens with the verdict", () => {
         const mandatory = saturation.violations.filter((v) => v.enforcementLevel === "mandatory").length;
-        expect(md.split("\n")[0]).toBe(`### \`storage-saturation\` — ❌ preview failed: ${mandatory} mandatory policy violations`);
-        expect(md).toContain("[mandatory] storage-network-headroom");
-        expect(md).toContain("<details open><summary>Capacity summary</summary>\n\n```text\nCapacity summary (used / limit):\n  Ceph traffic …\n```");
-        const passed = previewMarkdown({ ...devPreview, stack: "dev" }, undefined, "Capacity summary (used / limit):");
         expect(passed.split("\n")[0]).toBe("### `dev` — ✅ preview passed");
-        expect(passed).toContain(`Resources: ${devPreview.steps.length} to create.`);
+        expect(failed.split("\n")[0]).toBe(`### \`storage-saturation\` — ❌ preview failed: ${mandatory} mandatory policy violations`);
+        expect(replaced.split("\n")[0]).toBe("### `dev` — ❌ preview failed");
+        expect(comment(unchanged, "dev", stackFile("dev"), { expectNoChanges: true }).split("\n")[0]).toBe("### `dev` — ✅ update passed: no changes");
+        expect(comment(devPreview, "dev", stackFile("dev"), { expectNoChanges: true }).split("\n")[0]).toBe(`### \`dev\` — ⚠️ ${devPreview.steps.length} changes where none were expected`);
+    });
+
+    it("puts replacing what holds data first and in bold, the other changes collapsed, then the engine's error", () => {
+        const lines = replaced.split("\n");
+        expect(lines[2]).toBe("3 to replace, 132 unchanged · policy config `none (rule defaults)`");
+        expect(lines[4]).toBe("**⚠️ A resource that holds data is replaced or deleted: their data goes with them.**");
+        // The engine stops at the protected resource before it says which properties forced the replacement.
+        expect(lines[6]).toBe("- **replace `redis-queue`** (`kubernetes:apps/v1:StatefulSet`, protected)");
+        const others = replaced.slice(replaced.indexOf("<details><summary>Other changes: 2 to replace</summary>"), replaced.indexOf("</details>"));
+        expect(tableAfter(others, "| | resource |").map((l) => l.split(" | ")[1])).toEqual(["`redis-cache-config`", "`redis-cache`"]);
+        expect(replaced).toMatch(/\*\*Engine errors:\*\*\n\n> unable to replace resource .*redis-queue" as it is currently marked for protection/);
+        // A first preview creates everything: nothing holds data yet, so all of it is collapsed.
+        expect(passed).not.toContain("holds data");
+        expect(passed).toContain(`<details><summary>Changes: ${devPreview.steps.length} to create</summary>`);
+    });
+
+    it("gives each violation its rule, resource, message, fix and remediation steps", () => {
+        expect(failed).toContain("#### Policy violations: 6 mandatory, 0 advisory");
+        expect(failed).toContain("**❌ mandatory · `storage-node-baseline-bandwidth`** — Every storage node has at least 10 Gbps of baseline");
+        expect(failed).toContain(
+            "- `storage-cluster` (`kubernetes:ceph.rook.io/v1:CephCluster`): storage node ceph-1 has a baseline of 1 Gbps, below the 10 Gbps floor (Ceph: provision at least 10 Gb/s).<br>**Smallest fix:** `storage.nodes[ceph-1].nicGbps 1 → 10`",
+        );
+        expect(failed).toMatch(/^\*\*How to fix:\*\* Use storage nodes whose sustained NIC rate/m);
+        expect(failed).toMatch(/^\*\*How to fix:\*\* Give the storage nodes more baseline bandwidth/m);
+        expect(passed).not.toContain("Policy violations");
+    });
+
+    it("gives capacity as a table of budget, used, limit, % and status, fullest first within each rule, with no code block", () => {
+        const rows = tableAfter(failed, "| budget | used | limit | % | status |");
+        expect(rows.every((r) => r.split(/(?<!\\)\|/).length === 7)).toBe(true);
+        // Every column but the title stays narrow, so the table wraps titles instead of scrolling sideways.
+        for (const r of rows) for (const c of r.split(/(?<!\\)\|/).slice(2, 6)) expect(c.trim().length).toBeLessThanOrEqual(24);
+        expect(failed).not.toContain("```");
+        const floor = rows.find((r) => r.includes("floor against the baseline of ceph-1"))!;
+        expect(floor).toMatch(/\| needs ≥ 10 Gbps \| has 1 Gbps \| {2}\| ❌ \*\*OVER\*\* \|$/);
+        const headroom = rows.slice(rows.findIndex((r) => r.includes("**storage-network-headroom**")) + 1, rows.findIndex((r) => r.includes("**storage-node-memory**")));
+        expect(headroom.map((r) => r.split(" | ")[4].replace(/ \|$/, ""))).toEqual(["❌ **OVER**", "❌ **OVER**", "❌ **OVER**", "ok", "ok", "ok"]);
+        expect(failed).toMatch(/<details open><summary>Capacity: \d+ budgets — \d+ OVER, \d+ near, \d+ ok<\/summary>/);
+        // dev passes: its capacity is collapsed, with nothing near or over.
+        expect(passed).toMatch(/<details><summary>Capacity: \d+ budgets — 0 OVER, 0 near, \d+ ok<\/summary>/);
     });
 });
 
@@ -132,12 +217,12 @@ describe("the pinned engine", () => {
     });
 
     it("is stated in one place: the workflows read versions.env and name no version of their own", () => {
-        const files = [".github/workflows/pr.yml", ".github/workflows/deploy.yml", ".github/actions/pulumi-engine/action.yml"];
+        const files = [".github/workflows/pr.yml", ".github/workflows/deploy.yml", ".github/workflows/drift.yml", ".github/actions/pulumi-engine/action.yml"];
         for (const f of files) {
             const text = fs.readFileSync(path.join(root, f), "utf8");
             expect(text).not.toContain(pins.PULUMI_VERSION);
             expect(text).not.toContain(pins.PULUMI_KUBERNETES_VERSION);
         }
-        expect(fs.readFileSync(path.join(root, files[2]), "utf8")).toContain("source scripts/engine/versions.env");
+        expect(fs.readFileSync(path.join(root, files[3]), "utf8")).toContain("source scripts/engine/versions.env");
     });
 });

@@ -33,7 +33,7 @@ describe("config errors", () => {
         ["a fraction where a whole number belongs", (c) => (c[`${P}flux`].shards = 2.5), "flux.shards: expected a whole number ≥ 1 and ≤ 256, got 2.5"],
         ["a value outside an enum", (c) => (c[`${P}storage`].nodes[0].devices[0].class = "floppy"), 'storage.nodes[0].devices[0].class: expected one of "nvme", "ssd", "hdd", got "floppy"'],
         ["an unknown cluster provider", (c) => (c[`${P}cluster`].provider = "gke"), 'cluster.provider: expected one of "render", "eks", "existing", got "gke"'],
-        ["a misspelt nested key", (c) => (c[`${P}storage`].nodez = []), "storage.nodez: unknown key; expected one of: blockPool, cephImage, filesystem,"],
+        ["a misspelt nested key", (c) => (c[`${P}storage`].nodez = []), "storage.nodez: unknown key; expected one of: blockPool, cephImage, encryptedDevices, filesystem,"],
         ["a misspelt top-level key", (c) => (c[`${P}storge`] = {}), "storge: unknown key; expected one of: cluster, data,"],
         ["a missing required field", (c) => delete c[`${P}data`].postgres.maxConnections, "data.postgres.maxConnections: expected a whole number ≥ 10, got nothing"],
         ["a missing section", (c) => delete c[`${P}edge`], "edge: expected an object, got nothing"],

@@ -96,7 +96,7 @@ describe("up", () => {
         const rel = path.relative(PROJECT_ROOT, renderDir);
         expect(first.out).toMatch(/^dev: \d+ created \(pulumi up, \d+ s, policy config policies\/config\/dev\.json\)$/m);
         expect(first.out).toContain(`Manifests: ${rel}/ (${new Set(manifests.map((m) => m.file)).size} files)`);
-        expect(first.out).toMatch(/Capacity summary \(used \/ limit\):\n {2}Ceph/);
+        expect(first.out).toMatch(/^Capacity: \d+ budgets — 0 OVER, \d+ near .*\nstorage-node-baseline-bandwidth\n {2}Ceph/m);
     });
 
     it("writes one manifest per Kubernetes object the program registers, each valid against its schema", () => {

@@ -23,7 +23,7 @@ export function findNginx(): string | undefined {
     }
 }
 
-/** The marker nginx logs when a worker runs out of connections (design.md outage 4). */
+/** The marker nginx logs when a worker runs out of connections (outage 4 in docs/outages.md). */
 export const NOT_ENOUGH = "worker_connections are not enough";
 
 /** A fresh prefix folder nginx (possibly running its workers as another user) can use. */

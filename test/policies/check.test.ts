@@ -1,4 +1,4 @@
-// The offline check end to end: every outage of design.md, replayed as a stack file, run under mocks and sent to
+// The offline check end to end: every outage of docs/outages.md, replayed as a stack file, run under mocks and sent to
 // the real policy pack process over the analyzer protocol, is rejected by the rules named for it (through
 // `check` and in-process); and the command's output and exit codes. (The shipped stacks: rules.test.ts.)
 import * as fs from "node:fs";
@@ -49,7 +49,7 @@ describe.each(OUTAGES)("outage %s", (_outage, file, rules) => {
 
     it(`is rejected through check by ${rules.join(" and ")} (mandatory)`, () => {
         for (const rule of rules) {
-            expect(result.violations).toContainEqual(expect.objectContaining({ policy: rule, enforcementLevel: "mandatory", resource: expect.anything() }));
+            expect(result.violations).toContainEqual(expect.objectContaining({ policyName: rule, enforcementLevel: "mandatory", resource: expect.anything() }));
         }
         expect(result.mandatory).toBeGreaterThan(0);
     });
@@ -66,13 +66,31 @@ describe.each(OUTAGES)("outage %s", (_outage, file, rules) => {
 });
 
 describe("the check command", () => {
-    it("prints violations grouped by rule with resource names, then the summary", async () => {
-        const out = formatCheck(results.get("Pulumi.proxy-connections.yaml")!);
-        expect(out).toMatch(/^MANDATORY nginx-client-capacity \(1\) — nginx holds the expected peak/m);
-        expect(out).toMatch(/^ {2}- proxy \(kubernetes:apps\/v1:Deployment\): edge-proxy: peak 400 clients × 1\.25 headroom .* needs 500 clients, holds 400\.$/m);
-        expect(out).toMatch(/^Capacity summary \(used \/ limit\):$/m);
-        expect(out).toMatch(/^ {2}edge-proxy: peak 400 clients .*█+!.* 500 \/ 400 clients +125 %$/m);
+    it("prints violations grouped by rule with resource names, fixes and remediation steps, then the summary", async () => {
+        const out = formatCheck(results.get("Pulumi.proxy-connections.yaml")!, { width: 120 });
+        expect(out).toMatch(/^MANDATORY nginx-client-capacity \(1\)\n {2}nginx holds the expected peak/m);
+        expect(out).toMatch(/^ {2}- proxy \(kubernetes:apps\/v1:Deployment\): edge-proxy: peak 400 clients × 1\.25 headroom .*\n {4}.*needs 500 clients, holds 400\.$/m);
+        // The stack sizes nginx for peak × its own headroom (1 in the replay); the rule asks for 1.25.
+        expect(out).toMatch(/^ {4}Smallest fix: edge\.proxy\.headroom 1 → 1\.25 /m);
+        expect(out).toMatch(/^ {2}How to fix: Raise worker_connections/m);
+        expect(out).toMatch(/^Capacity: \d+ budgets — 1 OVER, /m);
+        expect(out).toMatch(/^nginx-client-capacity\n {2}edge-proxy: peak 400 clients .*█+! +500 \/ 400 clients +125 % +OVER$/m);
         expect(out).toMatch(/^FAILED: \d+ mandatory violations?/m);
+        expect(Math.max(...out.split("\n").map((l) => l.length))).toBeLessThanOrEqual(120);
+    });
+
+    it("names the smallest config change that clears a budget where it can compute one", () => {
+        const fixOf = (file: string, rule: string) => results.get(file)!.violations.filter((v) => v.policyName === rule).map((v) => v.fix?.change);
+        // 185 worker + 20 web + 10 streaming threads against one PgBouncer pod.
+        expect(fixOf("Pulumi.db-connections.yaml", "database-connection-budget")).toEqual(["data.pooler.maxClientConn 200 → 215"]);
+        // As `shards plan --stack` prints it for the replay's 5000 tenants.
+        expect(fixOf("Pulumi.rollout-overrun.yaml", "flux-rollout-fits-window")).toEqual([expect.stringMatching(/^flux\.shards 1 → \d+$/)]);
+        // 39.27 cores needed at 3.92 allocatable per m6in.xlarge.
+        expect(fixOf("Pulumi.rollout-cpu.yaml", "flux-rollout-cpu")).toEqual(["nodePools[general].size.desired 3 → 11"]);
+        expect(fixOf("Pulumi.storage-saturation.yaml", "storage-node-baseline-bandwidth").sort()).toEqual(["ceph-1", "ceph-2", "ceph-3"].map((n) => `storage.nodes[${n}].nicGbps 1 → 10`));
+        // No single key clears these: the rule's remediation steps say what to do.
+        expect(fixOf("Pulumi.db-connections.yaml", "single-scheduler")).toEqual([undefined, undefined]);
+        for (const r of results.values()) for (const v of r.violations) expect(v.remediationSteps).toMatch(/\w/);
     });
 
     it("exits 3 on a mandatory violation, with --json for machines", async () => {
@@ -80,7 +98,18 @@ describe("the check command", () => {
         expect(code).toBe(3);
         const json = JSON.parse(out);
         expect(json).toMatchObject({ stack: "prune-tenant-data", environment: "dev", policyPack: { name: "media-platform" } });
-        expect(json.violations).toContainEqual(expect.objectContaining({ policy: "tenant-data-never-pruned", enforcementLevel: "mandatory", resource: { name: "flux-shard-1-root", type: "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization" } }));
+        // Pulumi's policy event names, as `pulumi preview --json` has them.
+        expect(json.violations).toContainEqual(
+            expect.objectContaining({
+                policyName: "tenant-data-never-pruned",
+                policyPackName: "media-platform",
+                enforcementLevel: "mandatory",
+                resourceUrn: expect.stringMatching(/^urn:pulumi:prune-tenant-data::media-platform::.*::flux-shard-1-root$/),
+                message: expect.stringContaining("prune"),
+                remediationSteps: expect.stringContaining("Keep flux.tenantPruneProtection true"),
+                resource: { name: "flux-shard-1-root", type: "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization" },
+            }),
+        );
         expect(json.run).toBeUndefined();
     });
 
@@ -104,7 +133,8 @@ describe("the check command", () => {
         fs.copyFileSync(stackFile("dev"), review);
         const r = await cli(["check", "--stack-file", review]);
         expect(r.code).toBe(0);
-        expect(r.out).toMatch(/^check review-of-dev \(.*\): \d+ resources, .*policy config policies\/config\/dev\.json \(environment dev\)$/m);
+        // The header wraps to the width: read it as one line.
+        expect(r.out.split("\n\n")[0].replace(/\s+/g, " ")).toMatch(/^check review-of-dev \(.*\): \d+ resources, .*policy config policies\/config\/dev\.json \(environment dev\)$/);
         // A homelab stack file named after dev runs under homelab's thresholds (the replay "dev").
         const named = await cli(["check", "--stack-file", replayFile("dev"), "--json"]);
         expect(JSON.parse(named.out)).toMatchObject({ stack: "dev", environment: "homelab", policyConfigFile: path.resolve(__dirname, "../../policies/config/homelab.json") });

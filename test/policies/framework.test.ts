@@ -1,5 +1,5 @@
 import { ConfigError } from "../../config/errors";
-import { bar, formatSummary, stackBudgets } from "../../policies/summary";
+import { stackBudgets } from "../../policies/summary";
 import { at, configOf, evaluate, known, rule, Undecided, UNKNOWN } from "../../policies/framework";
 import { parsePolicyConfig, reconcilePolicyConfig } from "../../cli/policyConfig";
 import { RULES } from "../../policies/rules";
@@ -69,15 +69,6 @@ describe("policy config, reconciled as the Pulumi CLI does", () => {
 });
 
 describe("capacity summary", () => {
-    it("draws used / limit as a bar, marking budgets over their limit", () => {
-        expect(bar(0.5, 10)).toBe("█████░░░░░ ");
-        expect(bar(1.3, 10)).toBe("██████████!");
-        expect(bar(Infinity, 4)).toBe("████!");
-        const text = formatSummary({ budgets: [{ id: "a", title: "Ceph traffic at peak on storage-a", used: 3.5, limit: 7, unit: "Gbps", rule: "x" }], undecided: [] });
-        expect(text).toContain("3.50 / 7 Gbps");
-        expect(text).toMatch(/50 %$/m);
-    });
-
     it("reports budgets it cannot compute at preview instead of dropping them silently", () => {
         const r = { ...probes, name: "undecided-budget", budgets: () => { throw new Undecided("annotation x"); } };
         expect(stackBudgets([], {}, [r]).undecided).toEqual(["undecided-budget: cannot decide during preview: annotation x is not known until the update runs"]);

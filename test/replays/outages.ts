@@ -26,7 +26,7 @@ export const REPLAYS: Replay[] = [
         changes: ["storage.nodes", "storage.filesystem.activeMds", "storage.load", "storage.recovery"],
         rules: ["storage-network-headroom", "storage-node-baseline-bandwidth"],
     },
-    { name: "rollout-overrun", outage: "2 rollout overrunning the window", base: "prod", changes: ["flux.shards"], rules: ["flux-rollout-fits-window"] },
+    { name: "rollout-overrun", outage: "2 rollout overrunning the window", base: "prod", changes: ["flux.shards", "tenants.lock"], rules: ["flux-rollout-fits-window"] },
     {
         name: "rollout-cpu",
         outage: "2 rollout predicted on CPU the nodes do not have",
@@ -66,7 +66,7 @@ export const REPLAYS: Replay[] = [
     },
     {
         name: "dev",
-        outage: "7 a homelab stack file named dev, once checked under dev's policy config",
+        outage: "policy config: a homelab stack file named dev, once checked under dev's policy config",
         base: "homelab",
         changes: ["storage.blockPool.replicas"],
         rules: ["ceph-replica-size"],
