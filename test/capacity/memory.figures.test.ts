@@ -4,6 +4,7 @@ import {
     admits,
     allocatableMemoryGiB,
     memoryBudgets,
+    namesInShort,
     nodeMemoryBudgets,
     roleAdmits,
     selectorMatches,
@@ -216,5 +217,20 @@ describe("the role each tier lands on, from a stack's node pools", () => {
         const homelab = loadStackFile(stackFile("homelab"));
         expect(tierRolesOf(homelab)).toEqual({ data: "data", web: "web", workers: "workers" });
         expect(tierRolesOf({ ...homelab, nodePools: homelab.nodePools.filter((p) => p.role === "web") })).toEqual({ data: undefined, web: "web", workers: undefined });
+    });
+});
+
+describe("pod names in short", () => {
+    it("shortens a numbered series of three or more, in number order, where it first appears", () => {
+        expect(namesInShort(["w-3", "x", "w-1", "w-2"])).toEqual(["w-1…3", "x"]);
+        expect(namesInShort(["a-10", "a-2", "b", "a-9"])).toEqual(["a-{2,9,10}", "b"]);
+        const shards = ["source-controller-shard-1", "source-controller-shard-2", "source-controller-shard-3"];
+        expect(namesInShort([...shards, "helm-controller"])).toEqual(["source-controller-shard-1…3", "helm-controller"]);
+    });
+
+    it("leaves a series of two, and names that only look numbered", () => {
+        expect(namesInShort(["w-1", "w-2", "w-1x"])).toEqual(["w-1", "w-2", "w-1x"]);
+        expect(namesInShort(["w-1", "w-2", "w-3", "w-1x"])).toEqual(["w-1…3", "w-1x"]);
+        expect(namesInShort(["n1", "n2", "n3"])).toEqual(["n1", "n2", "n3"]);
     });
 });
