@@ -27,6 +27,10 @@ export const DEFAULT_OSD_MEMORY_TARGET_GIB = 4;
 export const OSD_MEMORY_PEAK_FACTOR = 2;
 /** Ceph hardware recommendations: budget ~20 % extra memory so spikes do not OOM the daemons. */
 export const MEMORY_HEADROOM_FACTOR = 1.2;
+/** Share of a storage node's baseline the modelled peak may use: 30 % left for the bursts no model sees (the pack's default). */
+export const DEFAULT_STORAGE_HEADROOM = 0.7;
+/** Longest re-replication of a failed node, hours: one more failure within a day would leave pools on one copy. */
+export const DEFAULT_MAX_RECOVERY_HOURS = 24;
 /** Per mon pod: twice Rook's 1024 MB minimum, since mons need more RAM during recovery and topology changes (Ceph hardware recommendations). */
 export const MON_MEMORY_GIB = 2;
 /** Per mgr pod: Rook deploy/examples/cluster.yaml resources.mgr limit 1024Mi. */
@@ -457,38 +461,6 @@ export function storageBudgets(input: StorageModelInput): Budget[] {
 }
 
 // ── Annotations: the facts no resource field carries, so a policy can rebuild the model ─────────────
-
-/** Serialises storage nodes for the storage-nodes annotation (stable field order, numbers as numbers). */
-export function encodeStorageNodes(nodes: StorageNodeHardware[]): string {
-    return JSON.stringify(
-        nodes.map((n) => ({
-            name: n.name,
-            arch: n.arch,
-            cpu: n.cpu,
-            memoryGiB: n.memoryGiB,
-            baselineGbps: n.baselineGbps,
-            osds: n.osds,
-            rawGiB: n.rawGiB,
-            ...(n.instanceType ? { instanceType: n.instanceType } : {}),
-        })),
-    );
-}
-
-/** Reads the storage-nodes annotation back; throws a readable error when it is not what encodeStorageNodes wrote. */
-export function decodeStorageNodes(value: string): StorageNodeHardware[] {
-    const parsed: unknown = JSON.parse(value);
-    if (!Array.isArray(parsed)) throw new Error("storage-nodes annotation: expected a JSON list");
-    return parsed.map((raw, i) => {
-        const n = raw as Record<string, unknown>;
-        for (const k of ["cpu", "memoryGiB", "baselineGbps", "osds", "rawGiB"]) {
-            if (typeof n[k] !== "number") throw new Error(`storage-nodes annotation [${i}].${k}: expected a number, got ${JSON.stringify(n[k])}`);
-        }
-        if (typeof n.name !== "string" || (n.arch !== "amd64" && n.arch !== "arm64")) {
-            throw new Error(`storage-nodes annotation [${i}]: expected a name and an arch of amd64 or arm64`);
-        }
-        return n as unknown as StorageNodeHardware;
-    });
-}
 
 // ── Recovery throttles in Rook's Ceph config ─────────────────────────────────────────────────────────
 

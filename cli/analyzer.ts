@@ -20,7 +20,7 @@ import { PACK_DIR } from "./packBuild";
 /**
  * How the pack process is started. "tsx": node with tsx's loader (fast, what `check` uses by default).
  * "pulumi": exactly as the Pulumi CLI's nodejs host does — `node @pulumi/pulumi/cmd/run-policy-pack <engine> .`
- * with the pack folder as cwd, which type-checks the pack through ts-node before serving (slower).
+ * with the pack folder as cwd, which loads the package's `main`, the bundle (built first: ensurePolicyPackBuilt).
  */
 export type PackRunner = "tsx" | "pulumi";
 

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { reportError, type Command } from "./command";
 import { COMMANDS } from "./commands";
+import { PROJECT } from "../config/schema";
 
 const USAGE = `Usage: npx platform <command> [options]   (or: npm run --silent platform -- <command> [options])
 
@@ -14,9 +15,9 @@ Run a command with --help for its options; --version prints the versions. Exit c
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** This package's version and the engine it pins (scripts/engine/versions.env). */
+/** The project's name (Pulumi's, and the policy pack's), this package's version and the engine it pins (scripts/engine/versions.env). */
 export function versionText(): string {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
     const pins = Object.fromEntries(
         fs
             .readFileSync(path.join(ROOT, "scripts", "engine", "versions.env"), "utf8")
@@ -24,7 +25,7 @@ export function versionText(): string {
             .filter((l) => /^[A-Z_]+=/.test(l))
             .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     );
-    return `${pkg.name} ${pkg.version} (pulumi v${pins.PULUMI_VERSION}, kubernetes provider v${pins.PULUMI_KUBERNETES_VERSION})`;
+    return `${PROJECT} ${pkg.version} (pulumi v${pins.PULUMI_VERSION}, kubernetes provider v${pins.PULUMI_KUBERNETES_VERSION})`;
 }
 
 /**

@@ -1,7 +1,8 @@
 // The policy pack as the engine loads it: policies/index.ts and everything it imports bundled into one
 // JavaScript file, policies/dist/index.js (the pack's package.json `main`). The Pulumi SDK and CrossGuard stay
-// outside the bundle (the pack's dependencies). Built once by `npm ci` (the `prepare` script) or
-// `npm run build:pack`, and again by `platform up`/`preview` and the end-to-end tests whenever a source is newer.
+// outside the bundle (the pack's dependencies). Built once by `npm ci` (the `prepare` script), by
+// `npm run build:pack`, by `npm pack` in policies/ (its `prepack`, so `pulumi policy publish` ships a fresh
+// bundle), and again by `platform up`/`preview` and the end-to-end tests whenever a source is newer.
 // Compiled once instead of on every run: the engine's runner would otherwise type-check the TypeScript each time.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,14 +12,18 @@ const ROOT = path.resolve(__dirname, "..");
 /** The pack's folder (PulumiPolicy.yaml, package.json, index.ts, the bundle in dist/), as --policy-pack takes it. */
 export const PACK_DIR = path.join(ROOT, "policies");
 export const PACK_BUNDLE = path.join(PACK_DIR, "dist", "index.js");
-/** Folders whose TypeScript the pack may import. */
-const SOURCES = ["policies", "capacity", "components", "config", "stacks", "tenants"];
+/** Folders whose TypeScript the pack may import (the layers test/architecture/layers.test.ts allows it). */
+const SOURCES = ["policies", "contract", "capacity", "formats"];
 
-/** Bundles the pack; returns the bundle's path. */
+/**
+ * Bundles the pack; returns the bundle's path. Written aside and renamed into place, so a pack starting while
+ * `npm pack` (the pack's `prepack`) rebuilds never loads half a bundle.
+ */
 export function buildPolicyPack(outfile = PACK_BUNDLE): string {
+    const partial = `${outfile}.${process.pid}.tmp`;
     buildSync({
         entryPoints: [path.join(PACK_DIR, "index.ts")],
-        outfile,
+        outfile: partial,
         bundle: true,
         platform: "node",
         target: "node20",
@@ -27,6 +32,7 @@ export function buildPolicyPack(outfile = PACK_BUNDLE): string {
         external: ["@pulumi/pulumi", "@pulumi/policy", "@pulumi/pulumi/*", "@pulumi/policy/*"],
         logLevel: "warning",
     });
+    fs.renameSync(partial, outfile);
     return outfile;
 }
 

@@ -1,6 +1,6 @@
 // The stack's config as the capacity model's input: the adapters the components size themselves with (the
 // model itself never reads config). The policy pack rebuilds the same inputs from the registered resources.
-import { CEPH_DEFAULT_THROTTLES, type RecoveryThrottles, type StorageModelInput, type StorageNodeHardware } from "../capacity/storage";
+import { CEPH_DEFAULT_THROTTLES, DEFAULT_MAX_RECOVERY_HOURS, DEFAULT_STORAGE_HEADROOM, type RecoveryThrottles, type StorageModelInput, type StorageNodeHardware } from "../capacity/storage";
 import { instanceType } from "../capacity/instances";
 import { placementRole } from "../capacity/memory";
 import type { PlatformConfig } from "./schema";
@@ -54,7 +54,8 @@ export function storageModelInput(storage: StorageConfig): StorageModelInput {
         },
         load: { ...storage.load, recoveryMBpsPerOsd: storage.recovery.mbpsPerOsd },
         throttles: recoveryThrottles(storage),
-        headroom: storage.headroom,
-        maxRecoveryHours: storage.recovery.maxHours,
+        // What the pack checks by default; the stack's own values only tighten it.
+        headroom: Math.min(DEFAULT_STORAGE_HEADROOM, storage.headroom ?? Infinity),
+        maxRecoveryHours: Math.min(DEFAULT_MAX_RECOVERY_HOURS, storage.recovery.maxHours ?? Infinity),
     };
 }

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { findInstanceType, instanceTypeNames } from "../capacity/instances";
 import type { ConfigProblem } from "./errors";
-import { arch, bool, dnsLabel, dnsName, expecting, int, listOf, MAX_NIC_GBPS, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, num, oneOf, str } from "./fields";
+import { arch, bool, dnsLabel, dnsName, expecting, int, listOf, MAX_NODE_CPU, MAX_NODE_MEMORY_GIB, num, oneOf, str } from "./fields";
 
 /** An EC2 instance type that the catalog in capacity/instances lists (its figures drive capacity). */
 export const instanceTypeName = () =>
@@ -25,8 +25,6 @@ export const bareMetalNodeSchema = z.strictObject({
     cpu: num({ gt: 0, max: MAX_NODE_CPU }),
     /** Memory in GiB. */
     memoryGiB: num({ gt: 0, max: MAX_NODE_MEMORY_GIB }),
-    /** NIC speed in Gbps: the sustained rate, the only one that counts for capacity. */
-    nicGbps: num({ min: 0.1, max: MAX_NIC_GBPS }),
     /** Free-text model, e.g. "Raspberry Pi 4 Model B 8GB". */
     model: str({ min: 1 }).optional(),
 });

@@ -138,8 +138,8 @@ export const storageSchema = z.strictObject({
             maxActive: int({ min: 1, max: 64 }).optional(),
             /** osd_recovery_sleep_<class>: seconds between an OSD's recovery operations. Default Ceph's for the device class (ssd/nvme 0, hdd 0.1). */
             sleepSeconds: num({ min: 0, max: 10 }).optional(),
-            /** Longest acceptable time to re-replicate a failed node's data, hours. Default 24: one more failure inside a day would leave a single copy. */
-            maxHours: num({ gt: 0 }).default(24),
+            /** A longest re-replication of a failed node, hours, shorter than the policy pack's (24 by default); it can only tighten it. Default: the pack's. */
+            maxHours: num({ gt: 0 }).optional(),
         })
         .prefault({}),
     /**
@@ -148,8 +148,8 @@ export const storageSchema = z.strictObject({
      * OSDs made before it is set stay as they are until they are re-created. Default false (Rook's default).
      */
     encryptedDevices: bool().default(false),
-    /** Fraction of a storage node's baseline the modelled peak may use. Default 0.7. */
-    headroom: fraction().default(0.7),
+    /** A fraction of a storage node's baseline the modelled peak may use, below the policy pack's (0.7 by default); it can only tighten it. Default: the pack's. */
+    headroom: fraction().optional(),
     /** Ceph container image (multi-arch). Default quay.io/ceph/ceph:v20.2.4, what Rook v1.20.6's example cluster.yaml runs. */
     cephImage: expecting(z.string().regex(/^[a-z0-9][a-z0-9._\-/:]*:[A-Za-z0-9_][A-Za-z0-9._-]*$/), "an image with a tag such as quay.io/ceph/ceph:v20.2.4").default(
         "quay.io/ceph/ceph:v20.2.4",

@@ -1,6 +1,7 @@
 // Label and annotation keys shared by the components (which set them) and the policy pack (which reads them).
-// Capacity facts that no resource field carries travel as annotations under CAPACITY_PREFIX, so a rule can
-// read them from the registered resource at preview time. Every key a component sets is listed here.
+// Capacity facts that no resource field carries travel as annotations under CAPACITY_PREFIX, written and read
+// through the codecs of facts.ts, so a rule can read them from the registered resource at preview time. Every
+// key a component sets is listed here, and has a reader: the pack, the CLI, or one named below.
 
 /** Prefix of every capacity-fact annotation. */
 export const CAPACITY_PREFIX = "capacity.media-platform.io/";
@@ -34,14 +35,12 @@ export const STORAGE_NODE_LABEL = "media-platform.io/storage-node";
 /** Taint key of dedicated pools (value: the role, effect NoSchedule); pods of that role tolerate it. */
 export const DEDICATED_TAINT_KEY = "media-platform.io/dedicated";
 
-/** On bare-metal node patches: the node's sustained NIC bandwidth in Gbps (an EC2 node's comes from the catalog). */
-export const NIC_BASELINE_GBPS_ANNOTATION = capacityKey("nic-baseline-gbps");
 /** On bare-metal node patches: the node's memory in GiB. */
 export const MEMORY_GIB_ANNOTATION = capacityKey("memory-gib");
 /** On bare-metal node patches: the node's CPU cores. */
 export const CPU_ANNOTATION = capacityKey("cpu");
 
-/** On the CephCluster: JSON list of the storage nodes' hardware (capacity/storage encodeStorageNodes). */
+/** On the CephCluster: JSON list of the storage nodes' hardware (facts.ts STORAGE_FACTS). */
 export const STORAGE_NODES_ANNOTATION = capacityKey("storage-nodes");
 /** On the CephCluster: expected client traffic per storage node at normal load, MB/s. */
 export const STORAGE_CLIENT_NORMAL_ANNOTATION = capacityKey("storage-client-normal-mbps");
@@ -53,9 +52,9 @@ export const STORAGE_WRITE_FRACTION_ANNOTATION = capacityKey("storage-write-frac
 export const STORAGE_MDS_MBPS_ANNOTATION = capacityKey("storage-mds-mbps-per-active");
 /** On the CephCluster: recovery traffic per OSD, MB/s. */
 export const STORAGE_RECOVERY_MBPS_ANNOTATION = capacityKey("storage-recovery-mbps-per-osd");
-/** On the CephCluster: fraction of a storage node's baseline the modelled traffic may use. */
+/** On the CephCluster, when the stack sets storage.headroom: a stricter fraction of a storage node's baseline than the pack's. */
 export const STORAGE_HEADROOM_ANNOTATION = capacityKey("storage-headroom");
-/** On the CephCluster: longest acceptable time to re-replicate a failed node's data, hours. */
+/** On the CephCluster, when the stack sets storage.recovery.maxHours: a shorter longest recovery than the pack's, hours. */
 export const STORAGE_MAX_RECOVERY_HOURS_ANNOTATION = capacityKey("storage-max-recovery-hours");
 /** On the CephCluster: "true" when the stack runs one storage node on purpose (every copy on one host). */
 export const SINGLE_STORAGE_NODE_ANNOTATION = capacityKey("single-storage-node");
@@ -73,8 +72,6 @@ export const USER_DATABASE_PAIRS_ANNOTATION = capacityKey("user-database-pairs")
 export const EMPTIES_ON_REPLACE_ANNOTATION = capacityKey("empties-on-replace");
 /** On the nginx proxy Deployment: expected peak of concurrent clients across all proxy pods. */
 export const PEAK_CLIENTS_ANNOTATION = capacityKey("peak-clients");
-/** On the nginx proxy Deployment: multiplier on the peak that capacity covers. */
-export const PROXY_HEADROOM_ANNOTATION = capacityKey("proxy-headroom");
 /** On pod templates: hash of the config file they mount, so a config change rolls the pods. */
 export const CONFIG_HASH_ANNOTATION = "media-platform.io/config-hash";
 
@@ -85,8 +82,6 @@ export const PLAN_LABEL = "media-platform.io/plan";
 export const SHARD_TENANTS_ANNOTATION = capacityKey("shard-tenants");
 /** On each shard's root Kustomization: HelmRelease reconciles of its tenants (one per app, at least one per tenant). */
 export const SHARD_HELM_RELEASES_ANNOTATION = capacityKey("shard-helm-releases");
-/** On each shard's root Kustomization: its predicted rollout in seconds (capacity/rollout shardRolloutSeconds). */
-export const SHARD_ROLLOUT_SECONDS_ANNOTATION = capacityKey("shard-rollout-seconds");
 /** On each shard's root Kustomization: the maintenance window its rollout must fit, in seconds. */
 export const MAINTENANCE_WINDOW_SECONDS_ANNOTATION = capacityKey("maintenance-window-seconds");
 /** On shard kustomize-/helm-controller Deployments: the measured objects per second of one controller. */
@@ -97,3 +92,10 @@ export const MEASURED_CONCURRENCY_ANNOTATION = capacityKey("measured-concurrency
 export const MEASURED_CPU_ANNOTATION = capacityKey("measured-cpu");
 /** On shard kustomize-/helm-controller Deployments: where a rate other than flux-benchmark's was measured (config flux.reconcile.source). */
 export const RECONCILE_RATE_SOURCE_ANNOTATION = capacityKey("reconcile-rate-source");
+
+/** Keys no rule reads, with what does: a key with neither a rule nor an entry here would be written for nothing. */
+export const READ_OUTSIDE_THE_PACK: Readonly<Record<string, string>> = {
+    [STORAGE_NODE_LABEL]: "Rook, which matches storage node names against it (customHostnameLabel)",
+    [CONFIG_HASH_ANNOTATION]: "Kubernetes: a changed hash rolls the pods that mount the file",
+    [PLAN_LABEL]: "operators selecting a plan's tenants (kubectl get ns -l media-platform.io/plan=…)",
+};

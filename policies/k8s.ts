@@ -1,6 +1,7 @@
 // Reading Kubernetes objects out of registered resources: kinds, metadata, pod templates, containers, args.
 // Every accessor goes through `at`, so a value unknown during preview surfaces as Undecided, never as absent.
-import { at, isUnknown, known, Undecided, type PolicyResource } from "./framework";
+import type { FactCodec, FactsOf, Field } from "../contract/facts";
+import { at, isUnknown, known, MissingFact, Undecided, type PolicyResource } from "./framework";
 
 /** `kubernetes:apps/v1:Deployment` → { group: "apps", version: "v1", kind: "Deployment" }; undefined for non-k8s. */
 export function k8sKind(type: string): { apiVersion: string; kind: string } | undefined {
@@ -48,19 +49,22 @@ export function annotationsOf(r: PolicyResource): Record<string, string> {
     return known(at(r.props, "metadata.annotations") ?? {}, `metadata.annotations of ${r.name}`);
 }
 
+/**
+ * The facts a codec reads from a resource's annotations (or the pod template's, when given): Undecided when one is
+ * unknown at preview; MissingFact naming each key that is missing or does not read, and what that leaves unknown.
+ */
+export function factsOf<F extends Record<string, Field>>(codec: FactCodec<F>, r: PolicyResource, unknown: string, annotations: Record<string, unknown> = annotationsOf(r)): FactsOf<F> {
+    for (const key of Object.values<string>(codec.keys)) if (isUnknown(annotations[key])) throw new Undecided(`annotation ${key} of ${r.name}`);
+    const decoded = codec.decode(annotations);
+    if ("problems" in decoded) throw new MissingFact(`${kindOf(r)} ${metaName(r)}: ${decoded.problems.join("; ")}: ${unknown}`);
+    return decoded.facts;
+}
+
 /** An annotation's value; Undecided when unknown. */
 export function annotation(r: PolicyResource, key: string): string | undefined {
     const v = annotationsOf(r)[key];
     if (isUnknown(v)) throw new Undecided(`annotation ${key} of ${r.name}`);
     return v;
-}
-
-/** A numeric capacity annotation, or undefined when absent; a non-number is reported by the caller. */
-export function numericAnnotation(r: PolicyResource, key: string): number | undefined {
-    const v = annotation(r, key);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    return Number.isFinite(n) ? n : NaN;
 }
 
 /** The pod spec of a workload (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod). */

@@ -183,7 +183,7 @@ Options:
   --stack-file <path>     any stack file (e.g. an incident replay in test/replays/); Pulumi.<stack>.yaml names the stack <stack>, another name its stem
   --policy-config <file>  policy config; default policies/config/<environment>.json
   --json                  print the result as JSON
-  --pack-runner <r>       tsx (default, fast) or pulumi (the CLI's own run-policy-pack, which type-checks the pack)`,
+  --pack-runner <r>       tsx (default, fast) or pulumi (the CLI's own run-policy-pack on the bundle policies/dist/index.js)`,
     async run(argv) {
         const { values } = parse(argv, {
             stack: { type: "string" },

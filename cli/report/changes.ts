@@ -2,6 +2,8 @@
 // replaced StatefulSet, Ceph cluster or bucket starts empty, or is refused by the engine when protected),
 // then every other change.
 import type { OpType } from "@pulumi/pulumi/automation";
+import { CACHE_FACTS } from "../../contract/facts";
+import type { PolicyResource } from "../../contract/resource";
 import { isStateful } from "../../policies/rules/safety";
 import { changes, type EngineRun, type Step } from "../engine";
 
@@ -32,9 +34,17 @@ export interface ChangedResource {
     destroysData: boolean;
 }
 
-/** Holds data: protected in the stack, or of a type whose deletion loses data (the safety rule's list). */
+/**
+ * Holds data: protected in the stack, of a type whose deletion loses data (the safety rule's list), or a cache that
+ * a replacement empties (the Redis cache: the timelines it holds are rebuilt slowly, under load).
+ */
 export function holdsData(s: Step): boolean {
-    return s.resource !== undefined && (s.resource.protect || isStateful(s.resource));
+    return s.resource !== undefined && (s.resource.protect || isStateful(s.resource) || emptiesOnReplace(s.resource));
+}
+
+function emptiesOnReplace(r: PolicyResource): boolean {
+    const decoded = CACHE_FACTS.decode(r.props?.metadata?.annotations);
+    return "facts" in decoded && decoded.facts.emptiesOnReplace;
 }
 
 /** Every changed resource, data-destroying ones first, then in the engine's order. */

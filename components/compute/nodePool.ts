@@ -4,16 +4,8 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { findInstanceType } from "../../capacity/instances";
-import {
-    ARCH_LABEL,
-    CPU_ANNOTATION,
-    DEDICATED_TAINT_KEY,
-    MEMORY_GIB_ANNOTATION,
-    NIC_BASELINE_GBPS_ANNOTATION,
-    POOL_LABEL,
-    ROLE_LABEL,
-    STORAGE_NODE_LABEL,
-} from "../../contract/labels";
+import { NODE_FACTS } from "../../contract/facts";
+import { ARCH_LABEL, DEDICATED_TAINT_KEY, POOL_LABEL, ROLE_LABEL, STORAGE_NODE_LABEL } from "../../contract/labels";
 import type { AwsNodePoolConfig, BareMetalNodePoolConfig, NodePoolConfig, Role } from "../../config/nodePools";
 import type { StorageConfig } from "../../config/storage";
 import type { PlatformConfig } from "../../config/schema";
@@ -125,11 +117,7 @@ function createNodePatches(name: string, pool: BareMetalNodePoolConfig, args: No
                             ...args.labels,
                         },
                         // Hardware no Kubernetes field carries at preview: what capacity rules size against.
-                        annotations: {
-                            [NIC_BASELINE_GBPS_ANNOTATION]: String(node.nicGbps),
-                            [MEMORY_GIB_ANNOTATION]: String(node.memoryGiB),
-                            [CPU_ANNOTATION]: String(node.cpu),
-                        },
+                        annotations: NODE_FACTS.encode({ memoryGiB: node.memoryGiB, cpu: node.cpu }),
                     },
                     ...(taints.length > 0 ? { spec: { taints } } : {}),
                 },
@@ -171,7 +159,7 @@ export function storageNodePools(storage: StorageConfig): { pool: NodePoolConfig
                 name: "storage",
                 role: "storage",
                 dedicated: true,
-                nodes: storage.nodes.map((n) => ({ name: n.name, arch: n.arch!, cpu: n.cpu!, memoryGiB: n.memoryGiB!, nicGbps: n.nicGbps! })),
+                nodes: storage.nodes.map((n) => ({ name: n.name, arch: n.arch!, cpu: n.cpu!, memoryGiB: n.memoryGiB! })),
             },
         },
     ];

@@ -1,10 +1,10 @@
 // Postgres on CloudNativePG behind its PgBouncer Pooler; the operator itself comes from a Flux HelmRelease.
+import { POOLER_FACTS } from "../../contract/facts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DataConfig, PostgresBackupConfig } from "../../config/data";
 import type { MediaAppInterface } from "../media/appInterface";
 import { pgbouncerParameters } from "../../capacity/connections";
-import { USER_DATABASE_PAIRS_ANNOTATION } from "../../contract/labels";
 import { postgresSharedBuffersMiB } from "../../capacity/memory";
 import { DEFAULT_FLUX_NAMESPACE } from "../../contract/gitops";
 import { installCrds } from "../crds";
@@ -231,7 +231,7 @@ function createPostgres(name: string, args: PostgresArgs, parent: pulumi.Compone
                 name: names.pooler,
                 namespace: args.namespace,
                 labels: tierLabels(names.pooler, "pgbouncer"),
-                annotations: { [USER_DATABASE_PAIRS_ANNOTATION]: String(pooler.userDatabasePairs) },
+                annotations: POOLER_FACTS.encode({ userDatabasePairs: pooler.userDatabasePairs }),
             },
             spec: {
                 cluster: { name: names.cluster },

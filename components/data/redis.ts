@@ -1,11 +1,12 @@
 // Redis in two tiers on the data nodes, each with its own memory budget and away from the queue workers
 // (outage 3 in docs/outages.md): a cache that may evict and is rebuilt after a replacement, and a persistent queue
 // that never evicts.
+import { CACHE_FACTS } from "../../contract/facts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DataConfig } from "../../config/data";
 import { allowedArchs } from "../../capacity/instances";
-import { CONFIG_HASH_ANNOTATION, EMPTIES_ON_REPLACE_ANNOTATION } from "../../contract/labels";
+import { CONFIG_HASH_ANNOTATION } from "../../contract/labels";
 import { awayFromTiers, configHash, imageRef, multiArchAnnotation, placement, podResources, probes, tierLabels } from "../workloads/scheduling";
 import { REDIS_DATA_DIR, REDIS_PORT, renderRedisConf, type RedisTier } from "../../formats/redisConf";
 
@@ -112,7 +113,7 @@ function createRedisTiers(name: string, args: RedisTiersArgs, parent: pulumi.Com
                 name: names.cache,
                 namespace: args.namespace,
                 labels: tierLabels(names.cache, "redis-cache"),
-                annotations: { [EMPTIES_ON_REPLACE_ANNOTATION]: "true" },
+                annotations: CACHE_FACTS.encode({ emptiesOnReplace: true }),
             },
             spec: {
                 replicas: 1,

@@ -1,9 +1,10 @@
 // The edge proxy: nginx in front of web and streaming, its nginx.conf sized from the expected peak.
+import { PROXY_FACTS } from "../../contract/facts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeConfig } from "../../config/edge";
 import { allowedArchs } from "../../capacity/instances";
-import { CONFIG_HASH_ANNOTATION, PEAK_CLIENTS_ANNOTATION, PROXY_HEADROOM_ANNOTATION } from "../../contract/labels";
+import { CONFIG_HASH_ANNOTATION } from "../../contract/labels";
 import { nginxSizing } from "../../capacity/proxy";
 import { configHash, imageRef, multiArchAnnotation, placement, podResources, probes, tierLabels } from "../workloads/scheduling";
 import { HEALTH_PATH, renderNginxConf } from "../../formats/nginxConf";
@@ -74,7 +75,7 @@ function createEdgeProxy(name: string, args: EdgeProxyArgs, parent: pulumi.Compo
                 name: objectName,
                 namespace: args.namespace,
                 labels,
-                annotations: { [PEAK_CLIENTS_ANNOTATION]: String(p.peakClients), [PROXY_HEADROOM_ANNOTATION]: String(p.headroom) },
+                annotations: PROXY_FACTS.encode({ peakClients: p.peakClients }),
             },
             spec: {
                 replicas: p.replicas,

@@ -5,23 +5,16 @@
 // depends on the shard count only. What the shard's tenants cost comes in as plain numbers (tenants/plan) and
 // is written on the shard's root Kustomization as capacity annotations for the policy pack. The main
 // controllers, which leave sharded objects alone, belong to the installation (install.ts).
+import { CONTROLLER_RATE_FACTS, SHARD_FACTS } from "../../contract/facts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
     MAIN_WATCH_SELECTOR,
-    MAINTENANCE_WINDOW_SECONDS_ANNOTATION,
-    MEASURED_CONCURRENCY_ANNOTATION,
-    MEASURED_CPU_ANNOTATION,
     PRUNE_ANNOTATION,
     PRUNE_DISABLED,
-    RECONCILE_PER_SECOND_ANNOTATION,
-    RECONCILE_RATE_SOURCE_ANNOTATION,
-    SHARD_HELM_RELEASES_ANNOTATION,
     SHARD_LABEL,
-    SHARD_ROLLOUT_SECONDS_ANNOTATION,
-    SHARD_TENANTS_ANNOTATION,
 } from "../../contract/labels";
-import { measuredRates, rolloutModelOf, shardRolloutSeconds, type ShardLoad } from "../../capacity/rollout";
+import { measuredRates, type ShardLoad } from "../../capacity/rollout";
 import { fluxControllerImage, type FluxConfig } from "../../config/flux";
 import { PLATFORM_RECONCILER, repositoryPath, shardChartRepositoryName, shardDirectory, shardName, shardTreeName, type Manifest } from "../../contract/gitops";
 import { placement } from "../workloads/scheduling";
@@ -178,12 +171,8 @@ function shardDeployment(c: FluxController, shard: string, flux: FluxConfig, rol
         selector: shardSelector(shard),
         sizing: flux.controllers[c],
         role,
-        annotations: measured && {
-            [RECONCILE_PER_SECOND_ANNOTATION]: String(measured.perSecond),
-            [MEASURED_CONCURRENCY_ANNOTATION]: String(measured.concurrency),
-            [MEASURED_CPU_ANNOTATION]: String(measured.cpu),
-            ...(flux.reconcile.source !== undefined ? { [RECONCILE_RATE_SOURCE_ANNOTATION]: flux.reconcile.source } : {}),
-        },
+        annotations:
+            measured && CONTROLLER_RATE_FACTS.encode({ perSecond: measured.perSecond, measuredConcurrency: measured.concurrency, measuredCpu: measured.cpu, source: flux.reconcile.source }),
     });
 }
 
@@ -206,7 +195,6 @@ export interface FluxShardObject {
 /** Every object of the sharded Flux installation, in registration order (pure; tested directly). */
 export function fluxShardObjects(args: FluxShardsArgs): FluxShardObject[] {
     const { flux } = args;
-    const model = rolloutModelOf(flux);
     const out: FluxShardObject[] = [];
     for (let i = 0; i < flux.shards; i++) {
         const shard = shardName(i);
@@ -249,12 +237,7 @@ export function fluxShardObjects(args: FluxShardsArgs): FluxShardObject[] {
                     name: shardTreeName(shard),
                     namespace: flux.namespace,
                     labels: label,
-                    annotations: {
-                        [SHARD_TENANTS_ANNOTATION]: String(load.kustomizations),
-                        [SHARD_HELM_RELEASES_ANNOTATION]: String(load.helmReleases),
-                        [SHARD_ROLLOUT_SECONDS_ANNOTATION]: String(Math.round(shardRolloutSeconds(load, model) * 10) / 10),
-                        [MAINTENANCE_WINDOW_SECONDS_ANNOTATION]: String(args.windowSeconds),
-                    },
+                    annotations: SHARD_FACTS.encode({ tenants: load.kustomizations, helmReleases: load.helmReleases, maintenanceWindowSeconds: args.windowSeconds }),
                 },
                 spec: {
                     interval: ROOT_INTERVAL,

@@ -10,23 +10,15 @@
 // (a node patch on bare metal, the label of its own single-node managed node group on EKS), and the operator
 // is installed with that label: the CephCluster names nodes by config name everywhere, useAllNodes stays false,
 // and a replaced EC2 node comes back under the same name (and CRUSH host).
+import { STORAGE_FACTS } from "../../contract/facts";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { encodeStorageNodes, MGR_MEMORY_GIB, MON_MEMORY_GIB, osdMemoryLimitGiB, RGW_MEMORY_GIB, storageModel, throttlesCephConfig, type StorageModel } from "../../capacity/storage";
+import { MGR_MEMORY_GIB, MON_MEMORY_GIB, osdMemoryLimitGiB, RGW_MEMORY_GIB, storageModel, throttlesCephConfig, type StorageModel } from "../../capacity/storage";
 import { cephDeviceClass, recoveryThrottles, storageModelInput } from "../../config/model";
 import {
     DEDICATED_TAINT_KEY,
     ROLE_LABEL,
-    SINGLE_STORAGE_NODE_ANNOTATION,
-    STORAGE_CLIENT_NORMAL_ANNOTATION,
-    STORAGE_CLIENT_PEAK_ANNOTATION,
-    STORAGE_HEADROOM_ANNOTATION,
-    STORAGE_MAX_RECOVERY_HOURS_ANNOTATION,
-    STORAGE_MDS_MBPS_ANNOTATION,
     STORAGE_NODE_LABEL,
-    STORAGE_NODES_ANNOTATION,
-    STORAGE_RECOVERY_MBPS_ANNOTATION,
-    STORAGE_WRITE_FRACTION_ANNOTATION,
 } from "../../contract/labels";
 import type { StorageConfig, StorageNodeConfig } from "../../config/storage";
 import { roleToleration } from "../compute/nodePool";
@@ -123,18 +115,18 @@ export function rookNode(node: StorageNodeConfig) {
 
 /** The annotations a policy needs to rebuild the storage model from the CephCluster alone. */
 export function capacityAnnotations(storage: StorageConfig): Record<string, string> {
-    const input = storageModelInput(storage);
-    return {
-        [STORAGE_NODES_ANNOTATION]: encodeStorageNodes(input.nodes),
-        [STORAGE_CLIENT_NORMAL_ANNOTATION]: String(storage.load.normalClientMBps),
-        [STORAGE_CLIENT_PEAK_ANNOTATION]: String(storage.load.peakClientMBps),
-        [STORAGE_WRITE_FRACTION_ANNOTATION]: String(storage.load.writeFraction),
-        [STORAGE_MDS_MBPS_ANNOTATION]: String(storage.load.mdsMBpsPerActive),
-        [STORAGE_RECOVERY_MBPS_ANNOTATION]: String(storage.recovery.mbpsPerOsd),
-        [STORAGE_HEADROOM_ANNOTATION]: String(storage.headroom),
-        [STORAGE_MAX_RECOVERY_HOURS_ANNOTATION]: String(storage.recovery.maxHours),
-        ...(storage.singleNode ? { [SINGLE_STORAGE_NODE_ANNOTATION]: "true" } : {}),
-    };
+    return STORAGE_FACTS.encode({
+        nodes: storageModelInput(storage).nodes,
+        normalClientMBps: storage.load.normalClientMBps,
+        peakClientMBps: storage.load.peakClientMBps,
+        writeFraction: storage.load.writeFraction,
+        mdsMBpsPerActive: storage.load.mdsMBpsPerActive,
+        recoveryMBpsPerOsd: storage.recovery.mbpsPerOsd,
+        // Written only when the stack sets them: they can only tighten the pack's limits.
+        headroom: storage.headroom,
+        maxRecoveryHours: storage.recovery.maxHours,
+        singleNode: storage.singleNode || undefined,
+    });
 }
 
 /** The CephCluster: explicit nodes and devices, daemons sized by the model. */

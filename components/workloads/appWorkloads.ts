@@ -6,12 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { WorkloadsConfig } from "../../config/workloads";
 import { preparedStatementsAllowed, sidekiqDbPool } from "../../capacity/connections";
 import { allowedArchs, type Arch } from "../../capacity/instances";
-import { QUEUE_LOAD_ANNOTATION, UTILISATION_CEILING_ANNOTATION } from "../../contract/labels";
 import { SCHEDULER_QUEUE, sidekiqArgs } from "../../capacity/queues";
 import type { MediaAppInterface } from "../media/appInterface";
 import type { PostgresConnection } from "../data/postgres";
 import type { RedisEndpoints } from "../data/redis";
 import { PRIORITY } from "./priorities";
+import { QUEUE_FACTS } from "../../contract/facts";
 import { imageRef, multiArchAnnotation, placement, podResources, probes, tierLabels } from "./scheduling";
 
 export const WEB_PORT = 3000;
@@ -217,10 +217,10 @@ function createAppWorkloads(name: string, args: AppWorkloadsArgs, parent: pulumi
     service("streaming", "streaming", streamingLabels, streamingPorts);
 
     // Sidekiq: the queue load and ceiling travel with each Deployment, for the queue rules.
-    const queueFacts = {
-        [QUEUE_LOAD_ANNOTATION]: JSON.stringify(w.queues.map((q) => ({ name: q.name, jobsPerSecond: q.jobsPerSecond, meanJobSeconds: q.meanJobSeconds }))),
-        [UTILISATION_CEILING_ANNOTATION]: String(w.utilisationCeiling),
-    };
+    const queueFacts = QUEUE_FACTS.encode({
+        queues: w.queues.map((q) => ({ name: q.name, jobsPerSecond: q.jobsPerSecond, meanJobSeconds: q.meanJobSeconds })),
+        utilisationCeiling: w.utilisationCeiling,
+    });
     const sidekiqContainer = (containerName: string, threads: number, queues: string[], memoryMiB: number, cpu: number) => ({
         name: containerName,
         image: imageRef(w.image),

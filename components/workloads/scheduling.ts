@@ -1,7 +1,8 @@
 // Where pods go and how they are checked: node role and arch, tolerations of dedicated pools, probes and
 // resources. Plain objects (no Pulumi), shared by the data, workloads and edge components.
+import { IMAGE_FACTS } from "../../contract/facts";
 import * as crypto from "node:crypto";
-import { ARCH_LABEL, DEDICATED_TAINT_KEY, HOSTNAME_LABEL, IMAGE_MULTI_ARCH_ANNOTATION, ROLE_LABEL, TIER_LABEL } from "../../contract/labels";
+import { ARCH_LABEL, DEDICATED_TAINT_KEY, HOSTNAME_LABEL, ROLE_LABEL, TIER_LABEL } from "../../contract/labels";
 import type { Arch } from "../../capacity/instances";
 
 /** nodeSelector, tolerations and node affinity for pods of a role (undefined: any non-dedicated node) and archs. */
@@ -21,7 +22,7 @@ export function placement(role: string | undefined, archs: readonly Arch[]) {
 }
 
 /** The pod-template annotation saying whether the pod's image is multi-arch (rules check it against arm64 affinity). */
-export const multiArchAnnotation = (multiArch: boolean) => ({ [IMAGE_MULTI_ARCH_ANNOTATION]: String(multiArch) });
+export const multiArchAnnotation = (multiArch: boolean) => IMAGE_FACTS.encode({ multiArch });
 
 /** A required pod anti-affinity term: never on the same node as pods of these tiers. */
 export function awayFromTiers(tiers: string[]) {

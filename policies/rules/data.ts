@@ -1,7 +1,8 @@
 // Data (outage 3: 25 → 160 Sidekiq threads exhausted PgBouncer, then RAM; Redis shared a host with the workers):
 // the stack-wide connection budget, prepared statements off behind transaction pooling, and Redis tiers with
 // memory limits, the right eviction policy and no co-location with workers.
-import { TIER_LABEL, USER_DATABASE_PAIRS_ANNOTATION } from "../../contract/labels";
+import { POOLER_FACTS } from "../../contract/facts";
+import { TIER_LABEL } from "../../contract/labels";
 import {
     connectionBudgets,
     pgbouncerSizing,
@@ -15,7 +16,7 @@ import { REDIS_RSS_PER_MAXMEMORY, redisPeakResidentBytes } from "../../capacity/
 import { parseSidekiqArgs } from "../../capacity/queues";
 import { parseRedisConf } from "../../formats/redisConf";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
-import { argvOf, containersOf, envValue, kindOf, memoryMiB, metaName, mountedConfigFile, namespaceOf, numericAnnotation, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads, type Container } from "../k8s";
+import { factsOf, argvOf, containersOf, envValue, kindOf, memoryMiB, metaName, mountedConfigFile, namespaceOf, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads, type Container } from "../k8s";
 
 const CNPG = "postgresql.cnpg.io";
 const describe = (r: PolicyResource) => `${kindOf(r)} ${namespaceOf(r) ? `${namespaceOf(r)}/` : ""}${metaName(r)}`;
@@ -76,8 +77,7 @@ export function poolers(resources: PolicyResource[]): PoolerView[] {
         const clusterName = known(at(p.props, "spec.cluster.name"), `spec.cluster.name of ${p.name}`);
         const cluster = ofKind(resources, "Cluster", CNPG).find((c) => metaName(c) === clusterName && namespaceOf(c) === namespaceOf(p));
         const params = known(at(p.props, "spec.pgbouncer.parameters"), `pgbouncer parameters of ${p.name}`);
-        const pairs = numericAnnotation(p, USER_DATABASE_PAIRS_ANNOTATION);
-        if (pairs === undefined || Number.isNaN(pairs)) throw new MissingFact(`Pooler ${metaName(p)} has no ${USER_DATABASE_PAIRS_ANNOTATION} annotation: its server connections are unknown`);
+        const pairs = factsOf(POOLER_FACTS, p, "its server connections are unknown").userDatabasePairs;
         if (!cluster) throw new MissingFact(`Pooler ${metaName(p)} points at Cluster ${clusterName}, which the stack does not declare: Postgres max_connections is unknown`);
         const pg = known(at(cluster.props, "spec.postgresql.parameters"), `postgresql parameters of ${cluster.name}`) ?? {};
         return {

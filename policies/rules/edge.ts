@@ -1,10 +1,10 @@
 // The edge (outage 4): nginx holds the expected peak (each proxied client takes two worker connections) with
 // open files to match, and cluster DNS scales with the cluster through cluster-proportional-autoscaler.
-import { PEAK_CLIENTS_ANNOTATION } from "../../contract/labels";
+import { PROXY_FACTS } from "../../contract/facts";
 import { dnsBudgets, LINEAR_KEY, parseLinearParams, type LinearParams } from "../../capacity/dns";
 import { parseNginxSizing, proxyBudgets, type NginxSizing } from "../../capacity/proxy";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
-import { argvOf, containersOf, flagValue, kindOf, metaName, mountedConfigFile, namespaceOf, numericAnnotation, ofKind, replicasOf, workloads } from "../k8s";
+import { factsOf, argvOf, containersOf, flagValue, kindOf, metaName, mountedConfigFile, namespaceOf, ofKind, replicasOf, workloads } from "../k8s";
 import { nodeGroupsOf } from "./workloads";
 
 /** nginx's compiled-in config path (Debian and the official image). */
@@ -31,8 +31,7 @@ export function nginxProxies(resources: PolicyResource[]): NginxProxy[] {
             const file = typeof conf === "string" ? conf : NGINX_DEFAULT_CONF;
             const mounted = mountedConfigFile(w, c, file, resources);
             if (!mounted) throw new MissingFact(`${kindOf(w)} ${metaName(w)} runs nginx with ${file}, which no ConfigMap in the stack provides, so its worker_connections are unknown`);
-            const peak = numericAnnotation(w, PEAK_CLIENTS_ANNOTATION);
-            if (peak === undefined || Number.isNaN(peak)) throw new MissingFact(`${kindOf(w)} ${metaName(w)} has no ${PEAK_CLIENTS_ANNOTATION} annotation: the expected peak of clients is unknown`);
+            const peak = factsOf(PROXY_FACTS, w, "the expected peak of clients is unknown").peakClients;
             out.push({ w, replicas: known(replicasOf(w), `replicas of ${w.name}`) ?? 1, conf: { file, configMap: mounted.configMap }, sizing: parseNginxSizing(mounted.text), peakClients: peak });
         }
     }

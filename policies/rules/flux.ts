@@ -1,24 +1,12 @@
 // Flux (outages 2 and 5): the busiest shard's predicted rollout fits the maintenance window, every sharded
 // object's source carries the same shard, every controller runs with the multi-tenancy lockdown flags, and
 // tenant namespaces and volumes can never be pruned.
-import {
-    MAINTENANCE_WINDOW_SECONDS_ANNOTATION,
-    MEASURED_CONCURRENCY_ANNOTATION,
-    MEASURED_CPU_ANNOTATION,
-    PRUNE_ANNOTATION,
-    PRUNE_DISABLED,
-    RECONCILE_PER_SECOND_ANNOTATION,
-    RECONCILE_RATE_SOURCE_ANNOTATION,
-    SHARD_HELM_RELEASES_ANNOTATION,
-    MAIN_WATCH_SELECTOR,
-    SHARD_LABEL,
-    SHARD_TENANTS_ANNOTATION,
-    TENANT_LABEL,
-} from "../../contract/labels";
+import { CONTROLLER_RATE_FACTS, SHARD_FACTS } from "../../contract/facts";
+import { MAIN_WATCH_SELECTOR, PRUNE_ANNOTATION, PRUNE_DISABLED, SHARD_LABEL, TENANT_LABEL } from "../../contract/labels";
 import { FLUX_BENCHMARK, formatSeconds, shardRolloutFromFields, type ControllerSizing, type MeasuredRate } from "../../capacity/rollout";
 import { rolloutCpuBudget, type RolloutCpuBudget } from "../../capacity/rolloutCpu";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
-import { annotation, annotationsOf, argvOf, containersOf, cpuCores, flagValue, kindOf, labelsOf, metaName, namespaceOf, numericAnnotation, workloads } from "../k8s";
+import { annotation, annotationsOf, argvOf, containersOf, cpuCores, factsOf, flagValue, kindOf, labelsOf, metaName, namespaceOf, workloads } from "../k8s";
 import { nodeGroupsOf, podGroupsOf, workloadPodGroup } from "./workloads";
 
 /** Which Flux controller a container runs, from its image (ghcr.io/fluxcd/<controller>:<tag>). */
@@ -91,16 +79,12 @@ function controllerFields(w: PolicyResource, argv: string[], container: any): Co
     const concurrency = typeof concurrent === "string" ? Number(concurrent) : 4;
     const cpu = cpuCores(known(container.resources?.limits?.cpu ?? container.resources?.requests?.cpu, `CPU of ${w.name}`));
     if (cpu === undefined) throw new MissingFact(`${metaName(w)} has no CPU limit: its reconcile rate cannot be predicted`);
-    const fact = (key: string) => {
-        const v = numericAnnotation(w, key);
-        if (v === undefined || Number.isNaN(v)) throw new MissingFact(`${metaName(w)} has no ${key} annotation: its measured reconcile rate is unknown`);
-        return v;
-    };
+    const rate = factsOf(CONTROLLER_RATE_FACTS, w, "its measured reconcile rate is unknown");
     return {
         concurrency,
         cpu,
-        measured: { perSecond: fact(RECONCILE_PER_SECOND_ANNOTATION), concurrency: fact(MEASURED_CONCURRENCY_ANNOTATION), cpu: fact(MEASURED_CPU_ANNOTATION) },
-        source: annotation(w, RECONCILE_RATE_SOURCE_ANNOTATION),
+        measured: { perSecond: rate.perSecond, concurrency: rate.measuredConcurrency, cpu: rate.measuredCpu },
+        source: rate.source,
     };
 }
 
@@ -136,10 +120,9 @@ export function shardRollouts(resources: PolicyResource[], maxWindowMinutes: num
     const out: ShardRollout[] = [];
     for (const k of resources.filter((r) => isFlux(r, "Kustomization", "kustomize.toolkit.fluxcd.io"))) {
         const shard = shardOf(k);
-        const tenants = numericAnnotation(k, SHARD_TENANTS_ANNOTATION);
-        if (shard === undefined || tenants === undefined) continue;
-        const helmReleases = numericAnnotation(k, SHARD_HELM_RELEASES_ANNOTATION);
-        if (helmReleases === undefined || Number.isNaN(helmReleases) || Number.isNaN(tenants)) throw new MissingFact(`Kustomization ${metaName(k)} does not carry its shard's tenant and HelmRelease counts`);
+        // A shard's root Kustomization carries its load; other Kustomizations of a shard carry none.
+        if (shard === undefined || annotation(k, SHARD_FACTS.keys.tenants) === undefined) continue;
+        const { tenants, helmReleases, maintenanceWindowSeconds: declared } = factsOf(SHARD_FACTS, k, "its shard's rollout is unknown");
         const of = (controller: string) => {
             const c = controllers.find((x) => x.shard === shard && x.controller === controller);
             if (!c) throw new MissingFact(`no ${controller} in the stack watches ${SHARD_LABEL}=${shard}, so shard ${shard} is never reconciled`);
@@ -151,8 +134,7 @@ export function shardRollouts(resources: PolicyResource[], maxWindowMinutes: num
         const claimedSeconds = shardRolloutFromFields({ tenants, helmReleases, kustomize, helm });
         const seconds = shardRolloutFromFields({ tenants, helmReleases, kustomize: { ...kustomize, ceiling: ceiling.kustomize }, helm: { ...helm, ceiling: ceiling.helm } });
         const sources = [...new Set([kustomize.source, helm.source].filter((s): s is string => s !== undefined))];
-        const declared = numericAnnotation(k, MAINTENANCE_WINDOW_SECONDS_ANNOTATION);
-        const windowSeconds = Math.min(declared !== undefined && !Number.isNaN(declared) ? declared : Infinity, maxWindowMinutes * 60);
+        const windowSeconds = Math.min(declared ?? Infinity, maxWindowMinutes * 60);
         out.push({
             id: `flux.rollout.${shard}`,
             title: `rollout of shard ${shard} (${tenants} tenants, ${helmReleases} HelmReleases) against the maintenance window`,

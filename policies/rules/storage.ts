@@ -2,18 +2,10 @@
 // The storage model of capacity/storage is rebuilt from the registered Rook objects alone: the CephCluster's own
 // fields (mons, mgrs, osd_memory_target, nodes) and its capacity annotations (hardware, expected load), every
 // CephFilesystem's active MDS count and memory, every CephObjectStore's gateways and every pool's replica size.
-import {
-    SINGLE_STORAGE_NODE_ANNOTATION,
-    STORAGE_CLIENT_NORMAL_ANNOTATION,
-    STORAGE_CLIENT_PEAK_ANNOTATION,
-    STORAGE_MDS_MBPS_ANNOTATION,
-    STORAGE_NODES_ANNOTATION,
-    STORAGE_RECOVERY_MBPS_ANNOTATION,
-    STORAGE_WRITE_FRACTION_ANNOTATION,
-} from "../../contract/labels";
-import { CEPH_LINK_EFFICIENCY, decodeStorageNodes, DEFAULT_OSD_MEMORY_TARGET_GIB, MIN_STORAGE_BASELINE_GBPS, storageBudgets, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
+import { STORAGE_FACTS } from "../../contract/facts";
+import { CEPH_LINK_EFFICIENCY, DEFAULT_MAX_RECOVERY_HOURS, DEFAULT_OSD_MEMORY_TARGET_GIB, DEFAULT_STORAGE_HEADROOM, MIN_STORAGE_BASELINE_GBPS, storageBudgets, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
 import { at, guarded, known, MissingFact, reportOverBudget, rule, type ConfigSchema, type PolicyResource, type RuleBudget } from "../framework";
-import { annotation, memoryMiB, metaName, namespaceOf, ofKind } from "../k8s";
+import { factsOf, annotation, memoryMiB, metaName, namespaceOf, ofKind } from "../k8s";
 
 const CEPH = "ceph.rook.io";
 
@@ -47,14 +39,6 @@ export function cephPools(resources: PolicyResource[]): CephPool[] {
     return out;
 }
 
-function numberAnnotation(r: PolicyResource, key: string): number {
-    const v = annotation(r, key);
-    if (v === undefined) throw new MissingFact(`${metaName(r)} has no ${key} annotation`);
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new MissingFact(`${metaName(r)} annotation ${key} is ${JSON.stringify(v)}, not a number`);
-    return n;
-}
-
 const gib = (q: unknown, what: string): number => {
     const mib = memoryMiB(known(q as string | undefined, what));
     if (mib === undefined) throw new MissingFact(`${what} is ${JSON.stringify(q)}, not a memory quantity`);
@@ -66,14 +50,7 @@ const gib = (q: unknown, what: string): number => {
  * are the policy's thresholds. Throws MissingFact for absent facts, Undecided for values unknown at preview.
  */
 export function storageInputOf(cluster: PolicyResource, resources: PolicyResource[], thresholds: { headroom: number; maxRecoveryHours: number }): StorageModelInput {
-    const encoded = annotation(cluster, STORAGE_NODES_ANNOTATION);
-    if (encoded === undefined) throw new MissingFact(`CephCluster ${metaName(cluster)} has no ${STORAGE_NODES_ANNOTATION} annotation: storage node hardware is unknown`);
-    let nodes;
-    try {
-        nodes = decodeStorageNodes(encoded);
-    } catch (e) {
-        throw new MissingFact(`CephCluster ${metaName(cluster)}: ${(e as Error).message}`);
-    }
+    const facts = factsOf(STORAGE_FACTS, cluster, "the storage nodes and their traffic are unknown");
     const ns = namespaceOf(cluster);
     const inCluster = (kind: string) => ofKind(resources, kind, CEPH).filter((r) => namespaceOf(r) === ns);
     const filesystems = inCluster("CephFilesystem");
@@ -94,7 +71,7 @@ export function storageInputOf(cluster: PolicyResource, resources: PolicyResourc
         throw new MissingFact(`CephCluster ${metaName(cluster)}: ${(e as Error).message}`);
     }
     return {
-        nodes,
+        nodes: facts.nodes,
         daemons: {
             // Rook defaults: 3 mons, 1 mgr when the CephCluster leaves them out (Rook CephCluster CRD docs).
             monCount: Number(known(at(cluster.props, "spec.mon.count"), "mon.count") ?? 3),
@@ -108,15 +85,16 @@ export function storageInputOf(cluster: PolicyResource, resources: PolicyResourc
             replicas: Math.max(1, ...pools.map((p) => p.size)),
         },
         load: {
-            normalClientMBps: numberAnnotation(cluster, STORAGE_CLIENT_NORMAL_ANNOTATION),
-            peakClientMBps: numberAnnotation(cluster, STORAGE_CLIENT_PEAK_ANNOTATION),
-            writeFraction: numberAnnotation(cluster, STORAGE_WRITE_FRACTION_ANNOTATION),
-            mdsMBpsPerActive: numberAnnotation(cluster, STORAGE_MDS_MBPS_ANNOTATION),
-            recoveryMBpsPerOsd: numberAnnotation(cluster, STORAGE_RECOVERY_MBPS_ANNOTATION),
+            normalClientMBps: facts.normalClientMBps,
+            peakClientMBps: facts.peakClientMBps,
+            writeFraction: facts.writeFraction,
+            mdsMBpsPerActive: facts.mdsMBpsPerActive,
+            recoveryMBpsPerOsd: facts.recoveryMBpsPerOsd,
         },
         throttles,
-        headroom: thresholds.headroom,
-        maxRecoveryHours: thresholds.maxRecoveryHours,
+        // The pack owns the limits; a stack may only tighten them (storage.headroom, storage.recovery.maxHours).
+        headroom: Math.min(thresholds.headroom, facts.headroom ?? Infinity),
+        maxRecoveryHours: Math.min(thresholds.maxRecoveryHours, facts.maxRecoveryHours ?? Infinity),
     };
 }
 
@@ -131,14 +109,14 @@ const THRESHOLDS = {
         type: "number" as const,
         exclusiveMinimum: 0,
         maximum: 1,
-        default: 0.7,
-        description: "Fraction of a storage node's baseline bandwidth the modelled Ceph traffic may use (default 0.7: config/storage headroom).",
+        default: DEFAULT_STORAGE_HEADROOM,
+        description: "Fraction of a storage node's baseline bandwidth the modelled Ceph traffic may use (capacity/storage DEFAULT_STORAGE_HEADROOM); a stack's storage.headroom may only lower it.",
     },
     maxRecoveryHours: {
         type: "number" as const,
         exclusiveMinimum: 0,
-        default: 24,
-        description: "Longest acceptable time to re-replicate a failed node's data, hours (default 24: config/storage recovery.maxHours).",
+        default: DEFAULT_MAX_RECOVERY_HOURS,
+        description: "Longest acceptable time to re-replicate a failed node's data, hours (capacity/storage DEFAULT_MAX_RECOVERY_HOURS); a stack's storage.recovery.maxHours may only lower it.",
     },
     minBaselineGbps: {
         type: "number" as const,
@@ -255,7 +233,7 @@ export const replicaSize = rule<{ minReplicas: number }>({
             const ns = namespaceOf(cluster);
             const hosts = new Set(((known(at(cluster.props, "spec.storage.nodes"), "storage.nodes") ?? []) as any[]).map((n) => n.name)).size;
             const osds = ((at(cluster.props, "spec.storage.nodes") ?? []) as any[]).reduce((a, n) => a + (n.devices?.length ?? 1), 0);
-            const single = annotation(cluster, SINGLE_STORAGE_NODE_ANNOTATION) === "true";
+            const single = annotation(cluster, STORAGE_FACTS.keys.singleNode) === "true";
             if (single && hosts !== 1) report(`CephCluster ${metaName(cluster)} declares a single storage node on purpose but lists ${hosts}.`, cluster.urn);
             for (const p of cephPools(resources.filter((r) => namespaceOf(r) === ns))) {
                 if (p.size < config.minReplicas) report(`${p.what} keeps ${p.size} cop${p.size === 1 ? "y" : "ies"}, fewer than the minimum ${config.minReplicas}.`, p.owner.urn);

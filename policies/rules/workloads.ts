@@ -1,24 +1,20 @@
 // Workloads (outages 3 and 4): probes on every container, disruption budgets for multi-replica workloads,
 // exactly one scheduler process, workers below web and streaming in priority, and multi-arch images for
 // anything that may land on an arm64 node.
+import { IMAGE_FACTS, NODE_FACTS, QUEUE_FACTS } from "../../contract/facts";
 import {
     ARCH_LABEL,
-    CPU_ANNOTATION,
     DEDICATED_TAINT_KEY,
     HOSTNAME_LABEL,
-    IMAGE_MULTI_ARCH_ANNOTATION,
-    MEMORY_GIB_ANNOTATION,
     POOL_LABEL,
-    QUEUE_LOAD_ANNOTATION,
     ROLE_LABEL,
     TIER_LABEL,
-    UTILISATION_CEILING_ANNOTATION,
 } from "../../contract/labels";
 import { findInstanceType, type Arch } from "../../capacity/instances";
 import { memoryBudgets, nodeMemoryBudgets, type LabelSelector, type NodeGroup, type PodGroup, type Toleration } from "../../capacity/memory";
-import { parseSidekiqArgs, queueBudgets, SCHEDULER_QUEUE, schedulerProblems, schedulerProcesses, type QueueLoad, type QueueServer } from "../../capacity/queues";
+import { parseSidekiqArgs, queueBudgets, SCHEDULER_QUEUE, schedulerProblems, schedulerProcesses, type QueueServer } from "../../capacity/queues";
 import { at, forEach, guarded, known, MissingFact, reportOverBudget, rule, type PolicyResource, type RuleBudget } from "../framework";
-import { annotation, argvOf, containersOf, cpuCores, isWorkload, kindOf, labelsOf, memoryMiB, metaName, namespaceOf, numericAnnotation, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads } from "../k8s";
+import { factsOf, annotation, argvOf, containersOf, cpuCores, isWorkload, kindOf, labelsOf, memoryMiB, metaName, namespaceOf, ofKind, podLabelsOf, podSpecOf, replicasOf, selects, workloads } from "../k8s";
 
 const describe = (r: PolicyResource) => `${kindOf(r)} ${namespaceOf(r) ? `${namespaceOf(r)}/` : ""}${metaName(r)}`;
 
@@ -128,16 +124,10 @@ export const singleScheduler = rule<Record<string, never>>({
 export function queueBudgetsOf(resources: PolicyResource[]): RuleBudget[] {
     const servers = queueServersOf(resources);
     if (servers.length === 0) return [];
-    const carrier = servers.map((s) => resources.find((r) => r.urn === s.urn)!).find((w) => annotation(w, QUEUE_LOAD_ANNOTATION) !== undefined);
-    if (!carrier) throw new MissingFact(`no Sidekiq Deployment carries ${QUEUE_LOAD_ANNOTATION}: the queues' load is unknown`);
-    let loads: QueueLoad[];
-    try {
-        loads = JSON.parse(annotation(carrier, QUEUE_LOAD_ANNOTATION)!);
-    } catch {
-        throw new MissingFact(`${metaName(carrier)} annotation ${QUEUE_LOAD_ANNOTATION} is not JSON`);
-    }
-    const ceiling = Number(annotation(carrier, UTILISATION_CEILING_ANNOTATION) ?? 0.7); // config/workloads default
-    return queueBudgets(loads, servers, ceiling)
+    const carrier = servers.map((s) => resources.find((r) => r.urn === s.urn)!).find((w) => annotation(w, QUEUE_FACTS.keys.queues) !== undefined);
+    if (!carrier) throw new MissingFact(`no Sidekiq Deployment carries ${QUEUE_FACTS.keys.queues}: the queues' load is unknown`);
+    const { queues, utilisationCeiling } = factsOf(QUEUE_FACTS, carrier, "the queues' load is unknown");
+    return queueBudgets(queues, servers, utilisationCeiling)
         .filter((b) => b.id !== "workloads.scheduler.processes")
         .map((b) => ({ ...b, urn: carrier.urn }));
 }
@@ -228,7 +218,7 @@ export const multiArch = rule<{ armArchs: string[]; multiArchRepositories: strin
     description: "A workload that may land on an arm64 node runs an image declared multi-arch.",
     enforcementLevel: "mandatory",
     severity: "high",
-    remediationSteps: `Either declare the image multi-arch in config (e.g. workloads.image.multiArch: true, once its manifest list has an arm64 entry; the pod template then carries ${IMAGE_MULTI_ARCH_ANNOTATION}: "true"), or pin the workload to amd64 with node affinity on ${ARCH_LABEL}. Outage 3: workers added on a Raspberry Pi 4 need arm64 images.`,
+    remediationSteps: `Either declare the image multi-arch in config (e.g. workloads.image.multiArch: true, once its manifest list has an arm64 entry; the pod template then carries ${IMAGE_FACTS.keys.multiArch}: "true"), or pin the workload to amd64 with node affinity on ${ARCH_LABEL}. Outage 3: workers added on a Raspberry Pi 4 need arm64 images.`,
     config: {
         armArchs: { type: "array", items: { type: "string" }, default: ["arm64"], description: "Architectures that need a multi-arch image." },
         multiArchRepositories: {
@@ -246,12 +236,13 @@ export const multiArch = rule<{ armArchs: string[]; multiArchRepositories: strin
         const arm = archs === undefined ? config.armArchs : archs.filter((a) => config.armArchs.includes(a));
         if (arm.length === 0) return;
         const templateAnnotations = known(at(r.props, "spec.template.metadata.annotations") ?? {}, `pod annotations of ${r.name}`);
-        if (templateAnnotations[IMAGE_MULTI_ARCH_ANNOTATION] === "true") return;
+        const declared = IMAGE_FACTS.decode(templateAnnotations);
+        if ("facts" in declared && declared.facts.multiArch) return;
         const images = containersOf(r).map((c) => known(c.image, `image of container ${c.name}`) ?? "(no image)");
         const unknownArch = images.filter((i) => !config.multiArchRepositories.some((p) => i.startsWith(p)));
         if (unknownArch.length === 0) return;
         report(
-            `${describe(r)} may run on ${arm.join("/")} nodes (${archs === undefined ? "no arch affinity" : `affinity allows ${archs.join(", ")}`}) but its image ${unknownArch.join(", ")} is not declared multi-arch (${IMAGE_MULTI_ARCH_ANNOTATION}).`,
+            `${describe(r)} may run on ${arm.join("/")} nodes (${archs === undefined ? "no arch affinity" : `affinity allows ${archs.join(", ")}`}) but its image ${unknownArch.join(", ")} is not declared multi-arch (${IMAGE_FACTS.keys.multiArch}).`,
         );
     },
 });
@@ -337,11 +328,9 @@ export function nodeGroupsOf(resources: PolicyResource[]): NodeGroup[] {
     const dedicatedBy = (taints: any[] | undefined) => (taints ?? []).some((t) => t.key === DEDICATED_TAINT_KEY);
     for (const n of resources.filter((r) => kindOf(r) === "NodePatch")) {
         const labels = labelsOf(n);
-        const memoryGiB = numericAnnotation(n, MEMORY_GIB_ANNOTATION);
-        const cpu = numericAnnotation(n, CPU_ANNOTATION);
         if (labels[ROLE_LABEL] === undefined) continue;
-        if (memoryGiB === undefined || Number.isNaN(memoryGiB)) throw new MissingFact(`NodePatch ${metaName(n)} has no ${MEMORY_GIB_ANNOTATION} annotation: the node's memory is unknown`);
-        out.push({ pool: labels[POOL_LABEL] ?? metaName(n), name: metaName(n), ref: n.urn, role: labels[ROLE_LABEL], arch: labels[ARCH_LABEL] as Arch, memoryGiB, cpu: cpu ?? 0, count: 1, dedicated: dedicatedBy(at(n.props, "spec.taints")) });
+        const { memoryGiB, cpu } = factsOf(NODE_FACTS, n, "the node's memory and cores are unknown");
+        out.push({ pool: labels[POOL_LABEL] ?? metaName(n), name: metaName(n), ref: n.urn, role: labels[ROLE_LABEL], arch: labels[ARCH_LABEL] as Arch, memoryGiB, cpu, count: 1, dedicated: dedicatedBy(at(n.props, "spec.taints")) });
     }
     for (const g of resources.filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup")) {
         const types = ((known(at(g.props, "instanceTypes"), `instanceTypes of ${g.name}`) ?? []) as string[]).map(findInstanceType);

@@ -4,8 +4,6 @@
 import {
     clientWriteCapacityMBps,
     daemonsPerNode,
-    decodeStorageNodes,
-    encodeStorageNodes,
     failedNodeDataGiB,
     gbpsToMBps,
     inboundWriteMBps,
@@ -346,23 +344,5 @@ describe("the storage model's input from a stack's storage config", () => {
         // An EC2 node's devices are the catalog's instance storage, whatever class they are given.
         const ec2 = { name: "e", instanceType: "im4gn.4xlarge", devices: [{ name: "nvme1n1", sizeGiB: 6984, class: "hdd" }] };
         expect(cephDeviceClass(config({}, [ec2, ec2, ec2]))).toBe("ssd");
-    });
-});
-
-describe("the storage-nodes annotation, field by field", () => {
-    it("writes the instance type only when a node has one", () => {
-        const metal = node("m", 1, 100);
-        expect(JSON.parse(encodeStorageNodes([metal]))).toEqual([{ name: "m", arch: "amd64", cpu: 16, memoryGiB: 64, baselineGbps: 10, osds: 1, rawGiB: 100 }]);
-        expect(JSON.parse(encodeStorageNodes([{ ...metal, instanceType: "im4gn.4xlarge" }]))[0].instanceType).toBe("im4gn.4xlarge");
-    });
-
-    it("names the field that is not a number, and refuses a missing name or an unknown arch", () => {
-        const good = JSON.parse(encodeStorageNodes([node("m", 1, 100)]))[0];
-        for (const k of ["cpu", "memoryGiB", "baselineGbps", "osds", "rawGiB"]) {
-            expect(() => decodeStorageNodes(JSON.stringify([{ ...good, [k]: "1" }]))).toThrow(`storage-nodes annotation [0].${k}: expected a number, got "1"`);
-        }
-        expect(() => decodeStorageNodes(JSON.stringify([{ ...good, name: 7 }]))).toThrow("storage-nodes annotation [0]: expected a name and an arch of amd64 or arm64");
-        expect(() => decodeStorageNodes(JSON.stringify([{ ...good, arch: "riscv64" }]))).toThrow(/\[0\]: expected a name and an arch/);
-        expect(decodeStorageNodes(JSON.stringify([good, { ...good, arch: "arm64" }])).map((n) => n.arch)).toEqual(["amd64", "arm64"]);
     });
 });

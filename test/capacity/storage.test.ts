@@ -1,8 +1,9 @@
 // The Ceph storage model with real numbers: the ElfHosted outage replayed, the Ceph guide's recovery
 // figures, memory budgets, and the shipped stacks within their own limits.
+import { STORAGE_FACTS } from "../../contract/facts";
 import fc from "fast-check";
 import { utilisation } from "../../contract/budget";
-import { CEPH_DEFAULT_THROTTLES, clientWriteCapacityMBps, decodeStorageNodes, encodeStorageNodes, failedNodeDataGiB, inboundWriteMBps, mbpsToGbps, nicUtilisation, perPgRecoveryMBps, pgsMovingAtOnce, recoveryReceivers, recoverySeconds, replicationMBps, storageBudgets, storageModel, storageNodeMemoryGiB, storageTrafficMBps, spareForRecoveryMBps, throttlesCephConfig, throttlesFromCephConfig, wireRecoveryHours, type StorageModelInput, type StorageNodeHardware } from "../../capacity/storage";
+import { CEPH_DEFAULT_THROTTLES, clientWriteCapacityMBps, failedNodeDataGiB, inboundWriteMBps, mbpsToGbps, nicUtilisation, perPgRecoveryMBps, pgsMovingAtOnce, recoveryReceivers, recoverySeconds, replicationMBps, storageBudgets, storageModel, storageNodeMemoryGiB, storageTrafficMBps, spareForRecoveryMBps, throttlesCephConfig, throttlesFromCephConfig, wireRecoveryHours, type StorageModelInput, type StorageNodeHardware } from "../../capacity/storage";
 import { storageModelInput } from "../../config/model";
 import { loadStackFile, stackFile } from "../../config/load";
 import { SHIPPED_STACKS } from "../harness";
@@ -228,9 +229,11 @@ describe("memory", () => {
 describe("the storage-nodes annotation", () => {
     it("round-trips and rejects what it did not write", () => {
         const nodes = elfhosted(10, 1).nodes;
-        expect(decodeStorageNodes(encodeStorageNodes(nodes))).toEqual(nodes);
-        expect(() => decodeStorageNodes('[{"name":"a","arch":"amd64","cpu":"8"}]')).toThrow(/\[0\]\.cpu: expected a number/);
-        expect(() => decodeStorageNodes("{}")).toThrow(/expected a JSON list/);
+        const key = STORAGE_FACTS.keys.nodes;
+        const written = STORAGE_FACTS.encode({ nodes, normalClientMBps: 1, peakClientMBps: 2, writeFraction: 0.5, mdsMBpsPerActive: 3, recoveryMBpsPerOsd: 4 });
+        expect(STORAGE_FACTS.decode(written)).toMatchObject({ facts: { nodes } });
+        expect(STORAGE_FACTS.decode({ ...written, [key]: '[{"name":"a","arch":"amd64","cpu":"8"}]' })).toEqual({ problems: [expect.stringMatching(/0\.cpu: Invalid input: expected number, received string/)] });
+        expect(STORAGE_FACTS.decode({ ...written, [key]: "{}" })).toEqual({ problems: [expect.stringMatching(/expected array/)] });
     });
 });
 

@@ -81,7 +81,9 @@ describe("what the operator reads", () => {
         expect(formatSteps(unchanged)).toEqual([]);
         expect(formatSteps(devPreview)[0]).toMatch(/^ {2}\+ create \S+ \S+$/);
         expect(formatSteps(replaceRedis)[0]).toMatch(/^ {2}\+\+ create-replacement kubernetes:apps\/v1:StatefulSet redis-queue .*— holds data: it goes with it$/);
-        expect(formatSteps(replaceRedis).slice(1).join("\n")).not.toContain("holds data");
+        // Replacing the cache empties it (its Deployment says so): flagged with the queue, before the rest.
+        expect(formatSteps(replaceRedis)[1]).toMatch(/^ {2}\+\+ create-replacement kubernetes:apps\/v1:Deployment redis-cache .*— holds data: it goes with it$/);
+        expect(formatSteps(replaceRedis).slice(2).join("\n")).not.toContain("holds data");
         const failure = formatFailure(saturation, false, { width: 100 }).join("\n");
         expect(failure).toMatch(/^MANDATORY storage-network-headroom \(3\)$/m);
         // The rule's description once, not in front of every message as the engine sends it.
@@ -132,11 +134,12 @@ describe("the PR comment", () => {
     it("puts replacing what holds data first and in bold, the other changes collapsed, then the engine's error", () => {
         const lines = replaced.split("\n");
         expect(lines[2]).toBe("3 to replace, 132 unchanged · policy config `none (rule defaults)`");
-        expect(lines[4]).toBe("**⚠️ A resource that holds data is replaced or deleted: their data goes with them.**");
+        expect(lines[4]).toBe("**⚠️ 2 resources that hold data are replaced or deleted: their data goes with them.**");
         // The engine stops at the protected resource before it says which properties forced the replacement.
         expect(lines[6]).toBe("- **replace `redis-queue`** (`kubernetes:apps/v1:StatefulSet`, protected)");
-        const others = replaced.slice(replaced.indexOf("<details><summary>Other changes: 2 to replace</summary>"), replaced.indexOf("</details>"));
-        expect(tableAfter(others, "| | resource |").map((l) => l.split(" | ")[1])).toEqual(["`redis-cache-config`", "`redis-cache`"]);
+        expect(lines[7]).toBe("- **replace `redis-cache`** (`kubernetes:apps/v1:Deployment`)");
+        const others = replaced.slice(replaced.indexOf("<details><summary>Other changes: 1 to replace</summary>"), replaced.indexOf("</details>"));
+        expect(tableAfter(others, "| | resource |").map((l) => l.split(" | ")[1])).toEqual(["`redis-cache-config`"]);
         expect(replaced).toMatch(/\*\*Engine errors:\*\*\n\n> unable to replace resource .*redis-queue" as it is currently marked for protection/);
         // A first preview creates everything: nothing holds data yet, so all of it is collapsed.
         expect(passed).not.toContain("holds data");

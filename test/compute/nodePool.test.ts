@@ -1,7 +1,7 @@
 // Node pools under mocks: EKS managed node groups of both architectures in prod, bare-metal nodes labelled
 // and tainted through node patches in homelab and dev, and the storage nodes as pools Rook can find by label.
 import { findInstanceType } from "../../capacity/instances";
-import { ARCH_LABEL, CPU_ANNOTATION, MEMORY_GIB_ANNOTATION, NIC_BASELINE_GBPS_ANNOTATION, POOL_LABEL, ROLE_LABEL, STORAGE_NODE_LABEL } from "../../contract/labels";
+import { ARCH_LABEL, CPU_ANNOTATION, MEMORY_GIB_ANNOTATION, POOL_LABEL, ROLE_LABEL, STORAGE_NODE_LABEL } from "../../contract/labels";
 import { isDedicated, storageNodePools } from "../../components/compute/nodePool";
 import { manifestOf, schemaErrors } from "../schema/validate";
 import { runStack, stackConfig, writeStackFile, type RegisteredResource, type StackRun } from "../harness";
@@ -98,7 +98,6 @@ describe.each(["homelab", "dev"] as const)("%s: bare-metal nodes patched", (stac
                 expect(patch.inputs.metadata.name).toBe(node.name);
                 expect(patch.inputs.metadata.labels).toMatchObject({ [ROLE_LABEL]: pool.role, [POOL_LABEL]: pool.name, [ARCH_LABEL]: node.arch });
                 expect(patch.inputs.metadata.annotations).toEqual({
-                    [NIC_BASELINE_GBPS_ANNOTATION]: String(node.nicGbps),
                     [MEMORY_GIB_ANNOTATION]: String(node.memoryGiB),
                     [CPU_ANNOTATION]: String(node.cpu),
                 });

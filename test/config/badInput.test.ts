@@ -71,11 +71,11 @@ describe("bad input: exit 2, a clear message, no stack trace", () => {
 
     it("a physical quantity past any real machine (nicGbps: 1e308 was accepted)", async () => {
         const c = stackConfig("dev");
-        c["media-platform:nodePools"][0].nodes[0].nicGbps = 1e308;
+        c["media-platform:storage"].nodes[0].nicGbps = 1e308;
         c["media-platform:storage"].nodes[0].devices[0].sizeGiB = 1e12;
         const r = await cli("check", "--stack-file", writeStackFile("dev", c));
         expect(r.code).toBe(2);
-        expect(r.err).toContain("  nodePools[0].nodes[0].nicGbps: expected a number ≥ 0.1 and ≤ 800, got 1e+308\n");
+        expect(r.err).toContain("  storage.nodes[0].nicGbps: expected a number ≥ 1 and ≤ 800, got 1e+308\n");
         expect(r.err).toContain("  storage.nodes[0].devices[0].sizeGiB: expected a number > 0 and ≤ 131072, got 1000000000000\n");
     });
 

@@ -28,7 +28,8 @@ describe("config errors", () => {
     it.each<[string, (c: Record<string, any>) => void, string]>([
         ["a word where a number belongs", (c) => (c[`${P}storage`].nodes[1].nicGbps = "ten"), 'storage.nodes[1].nicGbps: expected a number ≥ 1 and ≤ 800, got "ten"'],
         ["a number below its minimum", (c) => (c[`${P}storage`].nodes[0].nicGbps = 0.5), "storage.nodes[0].nicGbps: expected a number ≥ 1 and ≤ 800, got 0.5"],
-        ["a physical quantity past any real machine", (c) => (c[`${P}nodePools`][0].nodes[0].nicGbps = 1e308), "nodePools[0].nodes[0].nicGbps: expected a number ≥ 0.1 and ≤ 800, got 1e+308"],
+        ["a physical quantity past any real machine", (c) => (c[`${P}nodePools`][0].nodes[0].memoryGiB = 1e308), "nodePools[0].nodes[0].memoryGiB: expected a number > 0 and ≤ 32768, got 1e+308"],
+        ["a NIC on a pool's node, which only storage nodes declare", (c) => (c[`${P}nodePools`][0].nodes[0].nicGbps = 10), "nodePools[0].nodes[0].nicGbps: unknown key"],
         ["a node with a petabyte of memory", (c) => (c[`${P}storage`].nodes[0].memoryGiB = 1048576), "storage.nodes[0].memoryGiB: expected a number > 0 and ≤ 32768, got 1048576"],
         ["a fraction where a whole number belongs", (c) => (c[`${P}flux`].shards = 2.5), "flux.shards: expected a whole number ≥ 1 and ≤ 256, got 2.5"],
         ["a value outside an enum", (c) => (c[`${P}storage`].nodes[0].devices[0].class = "floppy"), 'storage.nodes[0].devices[0].class: expected one of "nvme", "ssd", "hdd", got "floppy"'],

@@ -84,7 +84,7 @@ describe("pulumi up of dev against an empty API server", () => {
         const preview = async (replay: (typeof replays)[number]) => {
             const c = configOf(replayFile(replay.name));
             c["media-platform:cluster"] = { provider: "existing", context: CONTEXT, waitForReady: false };
-            const run = await platform(["preview", "--stack-file", s.stackFile(replay.name, c), "--state-dir", path.join(s.dir, `replay-${replay.name}`), "--json"], {
+            const run = await platform(["preview", "--stack-file", s.stackFile(replay.name, c, "replays"), "--state-dir", path.join(s.dir, `replay-${replay.name}`), "--json"], {
                 KUBECONFIG: server.kubeconfig,
                 PULUMI_CONFIG_PASSPHRASE: "e2e",
                 PULUMI_BACKEND_URL: `file://${s.dir}/replay-${replay.name}/state`,

@@ -68,8 +68,8 @@ export interface Scratch {
     dir: string;
     /** Project-relative folder for rendered manifests. */
     renderRoot: string;
-    /** Writes Pulumi.<stack>.yaml with this config into the temp folder; returns its path. */
-    stackFile(stack: string, config: Record<string, unknown>): string;
+    /** Writes Pulumi.<stack>.yaml with this config into the temp folder (or a folder of it); returns its path. */
+    stackFile(stack: string, config: Record<string, unknown>, folder?: string): string;
     remove(): void;
 }
 
@@ -79,8 +79,8 @@ export function scratch(): Scratch {
     return {
         dir,
         renderRoot,
-        stackFile(stack, config) {
-            const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
+        stackFile(stack, config, folder = "stacks") {
+            const file = path.join(dir, folder, `Pulumi.${stack}.yaml`);
             fs.mkdirSync(path.dirname(file), { recursive: true });
             fs.writeFileSync(file, YAML.stringify({ config }));
             return file;

@@ -2,7 +2,7 @@
 // under a bounded loopback load at a test-sized peak, against the same config sized 25 % below.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PEAK_CLIENTS_ANNOTATION, PROXY_HEADROOM_ANNOTATION } from "../../contract/labels";
+import { PEAK_CLIENTS_ANNOTATION } from "../../contract/labels";
 import { nginxSizing, parseNginxSizing, type NginxSizing } from "../../capacity/proxy";
 import { proxyNginxConf } from "../../components/edge/proxy";
 import { runStack, SHIPPED_STACKS, type StackRun } from "../harness";
@@ -26,7 +26,6 @@ describe.each(SHIPPED_STACKS)("edge proxy of stack %s", (stack) => {
         expect(pod.containers[0].volumeMounts).toContainEqual({ name: "config", mountPath: "/etc/nginx/edge", readOnly: true });
         expect(deployment.metadata.annotations).toEqual({
             [PEAK_CLIENTS_ANNOTATION]: String(run.config.edge.proxy.peakClients),
-            [PROXY_HEADROOM_ANNOTATION]: String(run.config.edge.proxy.headroom),
         });
         expect(deployment.spec.replicas).toBe(run.config.edge.proxy.replicas);
     });

@@ -12,7 +12,6 @@ import {
     RECONCILE_PER_SECOND_ANNOTATION,
     SHARD_HELM_RELEASES_ANNOTATION,
     SHARD_LABEL,
-    SHARD_ROLLOUT_SECONDS_ANNOTATION,
     SHARD_TENANTS_ANNOTATION,
     ROLE_LABEL,
 } from "../../contract/labels";
@@ -153,7 +152,6 @@ describe("fluxShardObjects", () => {
         const seconds = shardRolloutFromFields({ tenants: 4, helmReleases: 9, kustomize: fields(k), helm: fields(h) });
         // At an eighth of the benchmark's 2 CPU each, a Kustomization costs 2 s and a HelmRelease 4 s.
         expect(seconds).toBe(4 * 2 + 9 * 4);
-        expect(Number(a[SHARD_ROLLOUT_SECONDS_ANNOTATION])).toBe(seconds);
         // A shard without tenants is declared (empty), with zero load.
         expect(find("Kustomization", "tenants-shard-2").metadata.annotations[SHARD_TENANTS_ANNOTATION]).toBe("0");
     });

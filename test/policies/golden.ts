@@ -23,7 +23,7 @@ export function expectGolden(name: string, result: CheckResult): void {
     for (const [file, text] of outputs) {
         const golden = path.join(DIR, file);
         if (process.env.UPDATE_GOLDEN === "1") {
-            fs.mkdirSync(DIR, { recursive: true });
+            fs.mkdirSync(path.dirname(golden), { recursive: true });
             fs.writeFileSync(golden, text);
         }
         expect({ file, text }).toEqual({ file, text: fs.readFileSync(golden, "utf8") });

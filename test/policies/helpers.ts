@@ -1,6 +1,7 @@
 // Building resources for rule tests: real-shaped Kubernetes objects wrapped the way rules see them, and
-// shipped stacks run under mocks (the harness) turned into the same view.
+// shipped stacks run under mocks (the harness) turned into the same view; what a check rejecting a replay shows.
 import { runStack, type StackRun } from "../harness";
+import type { CheckResult } from "../../cli/commands/check";
 import type { RunStackOptions } from "../../stacks/offline";
 import type { PolicyResource } from "../../policies/framework";
 import { policyResources } from "../../stacks/resources";
@@ -51,4 +52,12 @@ export function named(resources: PolicyResource[], name: string): PolicyResource
     const r = resources.find((x) => x.name === name);
     if (!r) throw new Error(`no resource named ${name}; have ${resources.map((x) => x.name).join(", ")}`);
     return r;
+}
+
+/** The check failed on each of `rules`, mandatory, naming a resource. */
+export function expectRejectedBy(result: CheckResult, rules: string[]): void {
+    for (const rule of rules) {
+        expect(result.violations).toContainEqual(expect.objectContaining({ policyName: rule, enforcementLevel: "mandatory", resource: expect.anything() }));
+    }
+    expect(result.mandatory).toBeGreaterThan(0);
 }

@@ -434,7 +434,7 @@ describe("workloads", () => {
             "memory of every pod that may land on node nuc-data-1 (redis-cache, redis-queue, postgres ×2) against its allocatable memory: 18 GiB requested, 13.3 GiB allocatable.",
         ]);
         const blind = edit(stacks.homelab, "pool-data-nuc-data-1", (n) => delete n.props.metadata.annotations[MEMORY_GIB_ANNOTATION]);
-        expect(messages(evaluate(workloads.nodeMemory, blind))).toEqual([expect.stringMatching(/NodePatch nuc-data-1 has no capacity\.media-platform\.io\/memory-gib annotation/)]);
+        expect(messages(evaluate(workloads.nodeMemory, blind))).toEqual([expect.stringMatching(/NodePatch nuc-data-1: no capacity\.media-platform\.io\/memory-gib annotation: the node.s memory and cores are unknown/)]);
     });
 
     it("budgets each node with every pod that may land on it, pinned to its role or free to go to any undedicated node", () => {

@@ -9,7 +9,10 @@ import {
     STORAGE_WRITE_FRACTION_ANNOTATION,
     SINGLE_STORAGE_NODE_ANNOTATION,
 } from "../../contract/labels";
-import { encodeStorageNodes, type StorageNodeHardware } from "../../capacity/storage";
+import { type StorageNodeHardware } from "../../capacity/storage";
+
+/** The storage-nodes annotation as the component writes it. */
+const encodeStorageNodes = (nodes: StorageNodeHardware[]) => JSON.stringify(nodes);
 import { evaluate, UNKNOWN, type PolicyResource } from "../../policies/framework";
 import * as storage from "../../policies/rules/storage";
 import { k8s } from "./helpers";
@@ -96,12 +99,13 @@ describe("the storage model's input, read from Rook objects", () => {
 
     it("names the missing or unreadable fact", () => {
         const read = (c: PolicyResource) => () => storage.storageInputOf(c, [c], thresholds);
-        expect(read(cephCluster((_, a) => delete a[STORAGE_NODES_ANNOTATION]))).toThrow(
-            "CephCluster rook-ceph has no capacity.media-platform.io/storage-nodes annotation: storage node hardware is unknown",
+        const unknown = ": the storage nodes and their traffic are unknown";
+        expect(read(cephCluster((_, a) => delete a[STORAGE_NODES_ANNOTATION]))).toThrow(`CephCluster rook-ceph: no capacity.media-platform.io/storage-nodes annotation${unknown}`);
+        expect(read(cephCluster((_, a) => (a[STORAGE_NODES_ANNOTATION] = "{}")))).toThrow(
+            `CephCluster rook-ceph: capacity.media-platform.io/storage-nodes "{}": Invalid input: expected array, received object${unknown}`,
         );
-        expect(read(cephCluster((_, a) => (a[STORAGE_NODES_ANNOTATION] = "{}")))).toThrow("CephCluster rook-ceph: storage-nodes annotation: expected a JSON list");
-        expect(read(cephCluster((_, a) => delete a[STORAGE_CLIENT_PEAK_ANNOTATION]))).toThrow("rook-ceph has no capacity.media-platform.io/storage-client-peak-mbps annotation");
-        expect(read(cephCluster((_, a) => (a[STORAGE_WRITE_FRACTION_ANNOTATION] = "most")))).toThrow('rook-ceph annotation capacity.media-platform.io/storage-write-fraction is "most", not a number');
+        expect(read(cephCluster((_, a) => delete a[STORAGE_CLIENT_PEAK_ANNOTATION]))).toThrow(`CephCluster rook-ceph: no capacity.media-platform.io/storage-client-peak-mbps annotation${unknown}`);
+        expect(read(cephCluster((_, a) => (a[STORAGE_WRITE_FRACTION_ANNOTATION] = "most")))).toThrow(`CephCluster rook-ceph: capacity.media-platform.io/storage-write-fraction "most": expected a number${unknown}`);
         expect(read(cephCluster((spec) => (spec.cephConfig.osd.osd_max_backfills = "many")))).toThrow('CephCluster rook-ceph: cephConfig.osd.osd_max_backfills is "many", not a number');
         const fs = rook("CephFilesystem", "fs", { metadataServer: { resources: { limits: { memory: "lots" } } } });
         expect(() => storage.storageInputOf(cephCluster(), [cephCluster(), fs], thresholds)).toThrow('MDS memory limit of fs is "lots", not a memory quantity');
@@ -127,7 +131,9 @@ describe("the storage budget rules on Rook objects", () => {
 
     it("turns a missing fact into a violation that says the model cannot be checked, and an unknown into an undecided one", () => {
         const bare = cephCluster((_, a) => delete a[STORAGE_RECOVERY_MBPS_ANNOTATION]);
-        expect(messages([bare], storage.recoveryTime)).toEqual(["rook-ceph has no capacity.media-platform.io/storage-recovery-mbps-per-osd annotation; the storage model cannot be checked."]);
+        expect(messages([bare], storage.recoveryTime)).toEqual([
+            "CephCluster rook-ceph: no capacity.media-platform.io/storage-recovery-mbps-per-osd annotation: the storage nodes and their traffic are unknown; the storage model cannot be checked.",
+        ]);
         const unknown = cephCluster((spec) => (spec.mgr.count = UNKNOWN));
         expect(messages([unknown], storage.networkHeadroom)).toEqual(["cannot decide during preview: spec.mgr.count is not known until the update runs"]);
     });

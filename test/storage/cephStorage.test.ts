@@ -1,19 +1,12 @@
 // CephStorage under mocks for the three shipped stacks: every Rook and Flux object valid against the upstream
 // CRDs, explicit nodes and devices, daemons sized by the capacity model, capacity facts a policy can rebuild
 // the model from, and the stateful objects protected.
-import { decodeStorageNodes, storageModel, throttlesFromCephConfig, type StorageModelInput } from "../../capacity/storage";
+import { STORAGE_FACTS } from "../../contract/facts";
+import { DEFAULT_MAX_RECOVERY_HOURS, DEFAULT_STORAGE_HEADROOM, storageModel } from "../../capacity/storage";
+import { storageInputOf } from "../../policies/rules/storage";
+import { policyResources } from "../../stacks/resources";
 import { storageModelInput } from "../../config/model";
-import {
-    STORAGE_CLIENT_NORMAL_ANNOTATION,
-    STORAGE_CLIENT_PEAK_ANNOTATION,
-    STORAGE_HEADROOM_ANNOTATION,
-    STORAGE_MAX_RECOVERY_HOURS_ANNOTATION,
-    STORAGE_MDS_MBPS_ANNOTATION,
-    STORAGE_NODE_LABEL,
-    STORAGE_NODES_ANNOTATION,
-    STORAGE_RECOVERY_MBPS_ANNOTATION,
-    STORAGE_WRITE_FRACTION_ANNOTATION,
-} from "../../contract/labels";
+import { STORAGE_NODE_LABEL } from "../../contract/labels";
 import { blockPoolManifest, cephClusterManifest, EC2_INSTANCE_STORE_PATH_FILTER, filesystemManifest, ROOK_NAMESPACE } from "../../components/storage/cephStorage";
 import { manifestOf, schemaErrors } from "../schema/validate";
 import { runStack, SHIPPED_STACKS, type RegisteredResource, type StackRun } from "../harness";
@@ -118,34 +111,13 @@ describe.each(SHIPPED_STACKS)("Ceph storage in the %s stack", (stack) => {
     });
 
     it("carries the capacity facts a policy needs to rebuild the model from the CephCluster, filesystem and pools", () => {
-        const cluster = one(run(), "CephCluster").inputs;
-        const a = cluster.metadata.annotations;
-        const fs = one(run(), "CephFilesystem").inputs.spec;
-        const pools = [one(run(), "CephBlockPool").inputs.spec, fs.metadataPool, ...fs.dataPools, ...crOfKind(run(), "CephObjectStore").flatMap((o) => [o.inputs.spec.dataPool])];
-        const rebuilt: StorageModelInput = {
-            nodes: decodeStorageNodes(a[STORAGE_NODES_ANNOTATION]),
-            daemons: {
-                monCount: cluster.spec.mon.count,
-                mgrCount: cluster.spec.mgr.count,
-                activeMds: fs.metadataServer.activeCount,
-                standbyMds: fs.metadataServer.activeCount,
-                mdsMemoryGiB: gib(fs.metadataServer.resources.limits.memory),
-                rgwInstances: crOfKind(run(), "CephObjectStore")[0]?.inputs.spec.gateway.instances ?? 0,
-                osdMemoryTargetGiB: Number(cluster.spec.cephConfig.osd.osd_memory_target) / 2 ** 30,
-                replicas: Math.max(...pools.map((p) => p.replicated.size)),
-            },
-            load: {
-                normalClientMBps: Number(a[STORAGE_CLIENT_NORMAL_ANNOTATION]),
-                peakClientMBps: Number(a[STORAGE_CLIENT_PEAK_ANNOTATION]),
-                writeFraction: Number(a[STORAGE_WRITE_FRACTION_ANNOTATION]),
-                mdsMBpsPerActive: Number(a[STORAGE_MDS_MBPS_ANNOTATION]),
-                recoveryMBpsPerOsd: Number(a[STORAGE_RECOVERY_MBPS_ANNOTATION]),
-            },
-            throttles: throttlesFromCephConfig(cluster.spec.cephConfig.osd, "ssd"),
-            headroom: Number(a[STORAGE_HEADROOM_ANNOTATION]),
-            maxRecoveryHours: Number(a[STORAGE_MAX_RECOVERY_HOURS_ANNOTATION]),
-        };
-        expect(rebuilt).toEqual(storageModelInput(run().config.storage));
+        // The storage rules' own reader, at the pack's default thresholds, rebuilds what the component sized from config.
+        const resources = policyResources(run().resources);
+        const cluster = resources.find((r) => r.type === "kubernetes:ceph.rook.io/v1:CephCluster")!;
+        const thresholds = { headroom: DEFAULT_STORAGE_HEADROOM, maxRecoveryHours: DEFAULT_MAX_RECOVERY_HOURS };
+        expect(storageInputOf(cluster, resources, thresholds)).toEqual(storageModelInput(run().config.storage));
+        // A stack's own headroom or recovery limit is carried only when it tightens the pack's.
+        expect(Object.keys(cluster.props.metadata.annotations)).not.toContain(STORAGE_FACTS.keys.headroom);
     });
 
     it("protects the namespace, cluster, pools, filesystem and object store", () => {
