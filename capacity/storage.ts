@@ -208,7 +208,11 @@ export function storageNodeMemoryGiB(p: {
     rgws: number;
 }): { daemonsGiB: number; withHeadroomGiB: number } {
     const daemonsGiB =
-        p.osds * osdMemoryLimitGiB(p.osdMemoryTargetGiB) + p.mds * p.mdsMemoryGiB + p.mons * MON_MEMORY_GIB + p.mgrs * MGR_MEMORY_GIB + p.rgws * RGW_MEMORY_GIB;
+        p.osds * osdMemoryLimitGiB(p.osdMemoryTargetGiB) +
+        p.mds * p.mdsMemoryGiB +
+        p.mons * MON_MEMORY_GIB +
+        // Stryker disable next-line ArithmeticOperator: a mgr and a gateway take 1 GiB, and n / 1 is n × 1
+        p.mgrs * MGR_MEMORY_GIB + p.rgws * RGW_MEMORY_GIB;
     return { daemonsGiB, withHeadroomGiB: daemonsGiB * MEMORY_HEADROOM_FACTOR };
 }
 

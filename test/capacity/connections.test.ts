@@ -132,3 +132,26 @@ describe("connection budget", () => {
         );
     });
 });
+
+describe("connection budgets and PgBouncer's parameters, exactly", () => {
+    it("titles each budget with its terms: 2 pooler pods in session mode", () => {
+        // Clients 2 × 5 + 10 + 25 = 45 against 2 × 100; server 20 × 2 × 1 = 40 against 100 − 3; session: 45 against 40.
+        const tiers = { web, streaming, workers: [{ name: "sidekiq", replicas: 1, threads: 25 }] };
+        expect(connectionBudgets(tiers, { ...pooler, poolMode: "session", instances: 2 }, postgres)).toEqual([
+            { id: "data.connections.clients", title: "database clients (web 10 + streaming 10 + workers 25) against PgBouncer max_client_conn × 2", used: 45, limit: 200, unit: "connections" },
+            {
+                id: "data.connections.server",
+                title: "PgBouncer server connections (default_pool_size 20 × 2 pods × 1 user/db) against Postgres max_connections − reserved",
+                used: 40,
+                limit: 97,
+                unit: "connections",
+            },
+            { id: "data.connections.session", title: "database clients against PgBouncer server pools (session pooling holds one per client)", used: 45, limit: 40, unit: "connections" },
+        ]);
+    });
+
+    it("reads a parameter with spaces around it, and only whole numbers", () => {
+        expect(pgbouncerSizing({ default_pool_size: " 30 ", max_client_conn: "3x0" })).toEqual({ defaultPoolSize: 30, maxClientConn: NaN });
+        expect(pgbouncerSizing({ default_pool_size: "30x" }).defaultPoolSize).toBeNaN();
+    });
+});

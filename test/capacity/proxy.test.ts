@@ -40,6 +40,20 @@ describe("proxy sizing", () => {
         expect(parseNginxSizing("# worker_connections 99;\nevents { worker_connections 1024; }").workerConnections).toBe(1024);
     });
 
+    it("reads a directive through a comment and spaces, and only whole numbers", () => {
+        const conf = "worker_processes # two\n 2;\nevents { worker_connections 1024 ; }\nworker_rlimit_nofile x4096;";
+        expect(parseNginxSizing(conf)).toEqual({ workerProcesses: 2, workerConnections: 1024, workerRlimitNofile: 0 });
+        expect(parseNginxSizing("events { worker_connections 1024k; }").workerConnections).toBe(0);
+    });
+
+    it("titles both budgets with their terms", () => {
+        // 2 pods × 2 workers × 512 connections / 2 = 1024 clients; 2 × 512 = 1024 files.
+        expect(proxyBudgets(1000, 2, { workerProcesses: 2, workerConnections: 512, workerRlimitNofile: 2048 })).toEqual([
+            { id: "edge.proxy.clients", title: "peak concurrent clients against nginx capacity (2 pods × 2 workers × 512 connections / 2)", used: 1000, limit: 1024, unit: "clients", kind: "sized" },
+            { id: "edge.proxy.open-files", title: "open files a full nginx worker needs (2 × worker_connections) against worker_rlimit_nofile", used: 1024, limit: 2048, unit: "files", kind: "sized" },
+        ]);
+    });
+
     it("property: the sized fleet always holds the peak × headroom, and rlimit ≥ 2 × worker_connections", () => {
         fc.assert(
             fc.property(

@@ -117,3 +117,54 @@ describe("Sidekiq command line", () => {
         );
     });
 });
+
+describe("queue budgets, figures by hand", () => {
+    const load = (name: string, jobsPerSecond: number, meanJobSeconds: number): QueueLoad => ({ name, jobsPerSecond, meanJobSeconds });
+
+    it("titles and rounds each queue's budget, the total and the scheduler count", () => {
+        // λW: default 20, push 18, mailers 0.05, scheduler 0.4. Group a: 2 pods × 3 processes × 5 = 30 threads split
+        // 20 : 18 over default and push (15.789 and 14.211); b adds 4 to default; s gives the scheduler 2; no one serves mailers.
+        const ls = [load("default", 40, 0.5), load("push", 60, 0.3), load("mailers", 0.5, 0.1), load("scheduler", 0.2, 2)];
+        const servers: QueueServer[] = [
+            { name: "a", replicas: 2, processes: 3, threads: 5, queues: ["default", "push"] },
+            { name: "b", replicas: 1, threads: 4, queues: ["default"] },
+            { name: "s", replicas: 1, threads: 2, queues: ["scheduler"] },
+        ];
+        const at = (q: string, lw: number, by: string) => `threads the ${q} queue needs at 70 % busy (λW = ${lw}) against threads serving it (${by})`;
+        // Needed at 70 %: 28.571, 25.714, 0.0714, 0.5714; all together 38.45 / 0.7 = 54.929, against 30 + 4 + 2 threads.
+        expect(queueBudgets(ls, servers, 0.7)).toEqual([
+            { id: "workloads.queue.default", title: at("default", 20, "a, b"), used: 28.57, limit: 19.79, unit: "threads" },
+            { id: "workloads.queue.push", title: at("push", 18, "a"), used: 25.71, limit: 14.21, unit: "threads" },
+            { id: "workloads.queue.mailers", title: at("mailers", 0.05, "none"), used: 0.07, limit: 0, unit: "threads" },
+            { id: "workloads.queue.scheduler", title: at("scheduler", 0.4, "s"), used: 0.57, limit: 2, unit: "threads" },
+            { id: "workloads.queue.total", title: "threads all queues need at 70 % busy against all Sidekiq threads", used: 54.93, limit: 36, unit: "threads" },
+            { id: "workloads.scheduler.processes", title: "processes running the scheduler queue (exactly one allowed)", used: 1, limit: 1, unit: "processes", kind: "exact" },
+        ]);
+    });
+
+    it("splits a group's threads evenly over queues without load; a loaded queue nobody serves is infinitely over", () => {
+        const idle = queueCapacity([load("q1", 0, 1), load("q2", 0, 1)], [{ name: "g", replicas: 1, threads: 10, queues: ["q1", "q2", "q3"] }], 0.5);
+        expect(idle.map((c) => [c.threadsServing, c.utilisation])).toEqual([
+            [5, 0],
+            [5, 0],
+        ]);
+        expect(queueCapacity([load("q", 1, 1), load("idle", 0, 1)], [], 0.5)).toEqual([
+            { queue: "q", busyThreads: 1, threadsNeeded: 2, threadsServing: 0, utilisation: Infinity, servedBy: [] },
+            { queue: "idle", busyThreads: 0, threadsNeeded: 0, threadsServing: 0, utilisation: 0, servedBy: [] },
+        ]);
+    });
+
+    it("refuses a utilisation ceiling above 1", () => {
+        expect(() => threadsNeeded(load("q", 1, 1), 1.5)).toThrow("utilisation ceiling must be in (0, 1], got 1.5");
+    });
+
+    it("counts every process of every pod running the scheduler queue", () => {
+        const s: QueueServer = { name: "x", replicas: 2, processes: 3, threads: 1, queues: ["scheduler"] };
+        expect(schedulerProcesses([s])).toBe(6);
+        expect(schedulerProblems([s])).toEqual(["6 processes run the scheduler queue (x (6)); exactly one may, or periodic jobs run twice"]);
+    });
+
+    it("recognises Sidekiq by a path to its binary", () => {
+        expect(parseSidekiqArgs(["/usr/local/bin/sidekiq", "-c", "3"])).toEqual({ threads: 3, queues: ["default"] });
+    });
+});
