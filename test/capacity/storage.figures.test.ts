@@ -2,14 +2,12 @@
 // unequal size and speed, a spare host, throttles whose limits do not coincide. A wrong operator, bound
 // or selection anywhere in the model changes one of these numbers.
 import {
-    clientWriteCapacityMBps,
     daemonsPerNode,
     failedNodeDataGiB,
     gbpsToMBps,
     inboundWriteMBps,
     mbpsToGbps,
     mdsCacheMemoryGiB,
-    nicUtilisation,
     osdCpuCores,
     osdMemoryLimitGiB,
     perPgRecoveryMBps,
@@ -19,8 +17,6 @@ import {
     replicationMBps,
     storageBudgets,
     storageModel,
-    usableLinkMBps,
-    wireRecoveryHours,
     type StorageModelInput,
     type StorageNodeHardware,
 } from "../../capacity/storage";
@@ -211,8 +207,6 @@ describe("the storage model's terms, one at a time", () => {
     it("converts Gbps and MB/s at 125 MB/s per Gbps", () => {
         expect(mbpsToGbps(250)).toBe(2);
         expect(gbpsToMBps(2)).toBe(250);
-        // 250 MB/s of wire traffic on a 4 Gbps (500 MB/s) NIC.
-        expect(nicUtilisation(250, 4)).toBe(0.5);
     });
 
     it("clamps the replica count: none replicates nothing, and a write lands at least once", () => {
@@ -220,13 +214,6 @@ describe("the storage model's terms, one at a time", () => {
         expect(replicationMBps(100, 0.5, 0)).toBe(0);
         expect(inboundWriteMBps(100, 0.5, 0)).toBe(50);
         expect(inboundWriteMBps(100, 0.5, 2)).toBe(100);
-    });
-
-    it("lets a 10 Gbps link carry 1250 × 0.72 / 1.07 MB/s of payload, shared by the copies of a write", () => {
-        // 1250 × 0.72 / 1.07 = 841.1215 MB/s; 4 links at size 2: 4 × 841.1215 / 2 = 1682.243; size 0 counts as 1.
-        expect(usableLinkMBps(10)).toBeCloseTo(841.121495, 6);
-        expect(clientWriteCapacityMBps(4, 10, 2)).toBeCloseTo(1682.242991, 6);
-        expect(clientWriteCapacityMBps(4, 10, 0)).toBeCloseTo(3364.485981, 6);
     });
 
     it("puts ceil(count / nodes) pods of a kind on a node, and all of them when there are no nodes", () => {
@@ -268,12 +255,6 @@ describe("the storage model's terms, one at a time", () => {
         // One PG: the link's full rate, no duty; 100 MB at 10 MB/s through the link against 200 MB at 20 MB/s.
         expect(recoverySeconds({ dataMB: 200, busiestReceiverMB: 100, spareMBps: 10, pgsAtOnce: 1, perPgMBps: 20 })).toEqual({ seconds: 10, bound: "throttles" });
         expect(recoverySeconds({ dataMB: 200, busiestReceiverMB: 110, spareMBps: 10, pgsAtOnce: 1, perPgMBps: 20 })).toEqual({ seconds: 11, bound: "link" });
-    });
-
-    it("copies 1000 GiB over one 10 Gbps stream in 0.29346 h", () => {
-        // 1000 × 2^30 / 10^6 = 1 073 741.824 MB at 1250 × 0.87 / 1.07 = 1016.3551 MB/s = 1056.46 s.
-        expect(wireRecoveryHours(1000, 10)).toBeCloseTo(1073741.824 / (1087.5 / 1.07) / 3600, 9);
-        expect(wireRecoveryHours(1000, 10)).toBeCloseTo(0.293462, 6);
     });
 
     it("models no recovery without nodes", () => {
