@@ -1,7 +1,8 @@
 // The CustomResourceDefinitions of the operators the platform installs (Flux, Rook, CloudNativePG), installed by
-// the stack itself from the repository's unmodified upstream copies (schemas/crds, with their sources). So the
-// custom resources the stack creates never race an operator chart that Flux installs later, the offline schema
-// checks and the cluster read the same schemas, and the operator charts are told not to manage CRDs (one owner).
+// the stack itself from the repository's unmodified upstream copies (schemas/crds, with their sources), their
+// schemas' prose left out (installedCrd). So the custom resources the stack creates never race an operator chart
+// that Flux installs later, the offline schema checks and the cluster read the same schemas, and the operator
+// charts are told not to manage CRDs (one owner).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
@@ -42,12 +43,40 @@ export function upstreamCrds(set: CrdSet): CrdManifest[] {
     return crds;
 }
 
+/** A schema without its field descriptions: a `description` key holding text, at any depth (a field named "description" holds an object and stays). */
+function withoutDescriptions(schema: unknown): unknown {
+    if (Array.isArray(schema)) return schema.map(withoutDescriptions);
+    if (schema === null || typeof schema !== "object") return schema;
+    return Object.fromEntries(
+        Object.entries(schema)
+            .filter(([k, v]) => !(k === "description" && typeof v === "string"))
+            .map(([k, v]) => [k, withoutDescriptions(v)]),
+    );
+}
+
+/**
+ * The CRD as the stack installs it: the upstream file with the field descriptions of its schemas left out. They
+ * are two thirds of the 1.3 MB of schema, and every preview carries the CRDs through the engine, the provider and
+ * each stack rule of the pack; validation and defaulting are untouched, `kubectl explain` shows no prose.
+ */
+export function installedCrd(crd: CrdManifest): CrdManifest {
+    const versions = (crd.spec.versions as { schema?: { openAPIV3Schema?: unknown } }[] | undefined)?.map((v) =>
+        v.schema?.openAPIV3Schema ? { ...v, schema: { ...v.schema, openAPIV3Schema: withoutDescriptions(v.schema.openAPIV3Schema) } } : v,
+    );
+    return versions ? { ...crd, spec: { ...crd.spec, versions } } : crd;
+}
+
 /**
  * Registers an operator's CRDs as children of `parent`, named `${name}-crd-<plural>.<group>`. Protected:
  * deleting a CRD deletes every object of its kind (the Ceph cluster, the database), so it takes an explicit unprotect.
  */
 export function installCrds(name: string, set: CrdSet, parent: pulumi.Resource, provider: k8s.Provider): k8s.apiextensions.v1.CustomResourceDefinition[] {
     return upstreamCrds(set).map(
-        (crd) => new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd-${crd.metadata.name}`, crd as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, { parent, provider, protect: true }),
+        (crd) =>
+            new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd-${crd.metadata.name}`, installedCrd(crd) as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, {
+                parent,
+                provider,
+                protect: true,
+            }),
     );
 }

@@ -22,32 +22,41 @@ export function plain(value: unknown): any {
     return Object.fromEntries(Object.keys(value).map((k) => [k, read(() => (value as Record<string, unknown>)[k])]));
 }
 
+/**
+ * `props` converted from the engine's on first read, then kept: a rule reads the few kinds it checks, and the
+ * rest (the CRDs above all, most of the bytes) are never walked.
+ */
+function lazyProps<T extends Omit<PolicyResource, "props">>(resource: T, engineProps: unknown): T & Pick<PolicyResource, "props"> {
+    let props: Record<string, any> | undefined;
+    return Object.defineProperty(resource, "props", { enumerable: true, get: () => (props ??= plain(engineProps)) }) as T & Pick<PolicyResource, "props">;
+}
+
 /** A resource of AnalyzeStack, with its parent and dependencies as the engine resolved them. */
 function fromStack(r: EngineResource): PolicyResource {
-    return {
+    const resource = {
         urn: r.urn,
         type: r.type,
         name: r.name,
-        props: plain(r.props),
         protect: r.opts.protect,
         parent: r.parent?.urn ?? r.opts.parent,
         dependencies: r.dependencies.map((d) => d.urn),
         provider: r.provider ? { urn: r.provider.urn, type: r.provider.type, name: r.provider.name } : undefined,
     };
+    return lazyProps(resource, r.props);
 }
 
 /** The resource of one Analyze call (its inputs). */
 function fromAnalyze(a: ResourceValidationArgs): PolicyResource {
-    return {
+    const resource = {
         urn: a.urn,
         type: a.type,
         name: a.name,
-        props: plain(a.props),
         protect: a.opts.protect,
         parent: a.opts.parent,
         dependencies: [],
         provider: a.provider ? { urn: a.provider.urn, type: a.provider.type, name: a.provider.name } : undefined,
     };
+    return lazyProps(resource, a.props);
 }
 
 const thresholds = (rule: Rule, given: object) => configOf(rule, given as Record<string, unknown>);

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, type ConfigProblem } from "../config/errors";
 import { shardIndex, shardName } from "../contract/gitops";
+import { cachedRead } from "../config/parseCache";
 import { readYaml } from "../config/yaml";
 import { yamlScalar } from "./yaml";
 
@@ -79,5 +80,5 @@ export function readLock(file: string, displayName = file): ShardLock | undefine
         if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw new ConfigError([{ path: displayName, message: `expected a readable lock file, got ${(e as NodeJS.ErrnoException).code ?? e}` }], displayName);
     }
-    return parseLock(text, displayName);
+    return cachedRead("lock", text, { displayName }, () => parseLock(text, displayName));
 }

@@ -10,6 +10,7 @@ import { ConfigError, errorMap, problemsFromIssues, renderPath, renderValue, war
 import { expecting, oneOf } from "../config/fields";
 import { DEFAULT_FLUX_NAMESPACE } from "../contract/gitops";
 import { secretsInValues } from "../formats/secrets";
+import { cachedRead } from "../config/parseCache";
 import { readYaml, type YamlFile } from "../config/yaml";
 
 /** Longest tenant name: it names the namespace and the Helm release (Helm allows 53), and prefixes app objects. */
@@ -150,8 +151,12 @@ export function parseRegistry(text: string, file: string, opts: RegistryOptions 
         status: t.status,
         apps: t.apps.map((a) => (a.valuesFrom.length > 0 ? a : { name: a.name, values: a.values })),
     }));
-    if (tenants.length === 0) warn(`${file} lists no tenants: the stack runs its shards empty (tenants: [] is valid; an emptied registry is usually a mistake)`);
+    warnIfEmpty({ file, tenants });
     return { file, tenants };
+}
+
+function warnIfEmpty(registry: Registry): void {
+    if (registry.tenants.length === 0) warn(`${registry.file} lists no tenants: the stack runs its shards empty (tenants: [] is valid; an emptied registry is usually a mistake)`);
 }
 
 const samePath = (a: (string | number)[], b: (string | number)[]) => a.length === b.length && a.every((s, i) => String(s) === String(b[i]));
@@ -239,7 +244,10 @@ export function readRegistry(file: string, opts: RegistryOptions = {}, displayNa
     } catch (e) {
         throw new ConfigError([{ path: displayName, message: `expected a readable tenant registry, got ${(e as NodeJS.ErrnoException).code ?? e}` }], displayName);
     }
-    return parseRegistry(text, displayName, opts);
+    let parsed = false;
+    const registry = cachedRead("registry", text, { displayName, opts }, () => ((parsed = true), parseRegistry(text, displayName, opts)));
+    if (!parsed) warnIfEmpty(registry);
+    return registry;
 }
 
 /** Turns problems at data paths into ConfigProblems at `file:line path`, in file order. */

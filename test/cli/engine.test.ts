@@ -5,7 +5,9 @@
 // also drops debug diagnostics, the old state of unchanged steps and CRDs' inputs): each resource's step, each
 // policy violation, the change summary; what the operator reads (terminal and PR comment) and the exit code;
 // the engine script's failure; the pinned versions.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -217,6 +219,39 @@ describe("the pinned engine", () => {
         const build = fs.readFileSync(path.join(root, "scripts/engine/build.sh"), "utf8");
         expect(build).toContain('K8S_VERSION_LDFLAG="-X ${MOD_K8S}/pkg/version.Version=${PULUMI_KUBERNETES_VERSION}"');
         expect(build).toContain('VERSION="$PULUMI_KUBERNETES_VERSION" go run generate.go');
+    });
+
+    it("runs without the CLI's automatic log in its own plugin home, removing an old one; MEDIA_PLATFORM_ENGINE_LOGS=1 keeps it", () => {
+        // A stand-in engine of the pinned version (step 2 of build.sh), in a cache of the test's own.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-logs-"));
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\n[ "$1" = version ] && echo v${pins.PULUMI_VERSION}\nexit 0\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(bin, "pulumi-resource-kubernetes"), "#!/bin/sh\n", { mode: 0o755 });
+        const home = path.join(dir, "cache", `${pins.PULUMI_VERSION}-k8s${pins.PULUMI_KUBERNETES_VERSION}`, "home");
+        const logs = path.join(home, "logs");
+        const resolve = (env: Record<string, string> = {}) => {
+            const r = spawnSync("bash", [path.join(root, "scripts/engine/build.sh")], {
+                encoding: "utf8",
+                env: { PATH: process.env.PATH!, HOME: dir, MEDIA_PLATFORM_ENGINE_CACHE: path.join(dir, "cache"), MEDIA_PLATFORM_ENGINE_BIN: bin, MEDIA_PLATFORM_ENGINE_FORCE_BUILD: "1", ...env },
+            });
+            expect([r.status, r.stderr]).toEqual([0, expect.any(String)]);
+            expect(r.stdout).toContain(`MEDIA_PLATFORM_PULUMI_HOME=${home}`);
+            return r.stderr;
+        };
+        try {
+            fs.mkdirSync(logs, { recursive: true });
+            fs.writeFileSync(path.join(logs, "organization+media-platform+dev-20261201T224258.log"), "PLOG");
+            expect(resolve()).toContain(`turning the engine's automatic logs off in ${home}`);
+            // A file where the CLI would make its folder: it carries on without the log.
+            expect(fs.statSync(logs).isFile()).toBe(true);
+            expect(resolve()).not.toContain("turning");
+            expect(fs.statSync(logs).isFile()).toBe(true);
+            resolve({ MEDIA_PLATFORM_ENGINE_LOGS: "1" });
+            expect(fs.existsSync(logs)).toBe(false);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("is stated in one place: the workflows read versions.env and name no version of their own", () => {

@@ -1,7 +1,7 @@
 // The platform on a real Kubernetes API server (test/e2e/apiServer.ts: etcd and kube-apiserver on loopback, no
 // kubelet), each started empty, as the README says a cluster needs nothing before dev is deployed:
 //   1. every object dev, homelab and prod register (under mocks) passes a server-side dry run with strict
-//      validation;
+//      validation (one server for the three: each stack's CRDs and namespaces applied for real first);
 //   2. the replays fail preview with nothing reaching the server; `platform up` of dev with the Kubernetes
 //      provider on the server (not render mode) succeeds on the first run; a second changes nothing; growth
 //      updates in place; removing a tenant touches only its shard's figures; protect stops a destroy.
@@ -27,27 +27,28 @@ beforeAll(() => {
 afterAll(() => s?.remove());
 
 
-describe.each(["dev", "homelab", "prod"])("every Kubernetes object %s registers, on its own empty API server", (stack) => {
-    it("passes a server-side dry run with strict validation", async () => {
-        const server = await startApiServer(bin);
-        try {
-            const run = await runStackOffline(stack, { preview: true });
-            const objects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:")).map((r) => manifestOf(r.inputs));
-            // CRDs and namespaces for real first: a dry run of an object whose kind or namespace does not exist yet
-            // is refused for that reason alone.
-            const first = objects.filter((o) => o.kind === "CustomResourceDefinition" || o.kind === "Namespace");
-            expect(server.kubectl([...SSA, "--field-manager=media-platform", "-f", "-"], first.map((o) => JSON.stringify(o)).join("\n")).code).toBe(0);
-            expect(server.kubectl(["wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"]).code).toBe(0);
-            // One stream, as kubectl apply -f takes a folder: each object is tried, every refusal reported.
-            const rest = objects.filter((x) => !first.includes(x));
-            const r = server.kubectl([...SSA, "--field-manager=media-platform", "--dry-run=server", "-f", "-"], rest.map((o) => JSON.stringify(o)).join("\n"));
-            const refused = r.out.split("\n").filter((l) => /^(error|Error from server)/.test(l));
-            expect(r.out.split("\n").filter((l) => l.endsWith("serverside-applied (server dry run)"))).toHaveLength(rest.length - refused.length);
-            expect(refused).toEqual([]);
-            expect(objects.length).toBeGreaterThan(100);
-        } finally {
-            await server.stop();
-        }
+describe("every Kubernetes object the stacks register, on one API server started empty", () => {
+    let server: ApiServer;
+    beforeAll(async () => {
+        server = await startApiServer(bin);
+    });
+    afterAll(() => server?.stop());
+
+    it.each(["dev", "homelab", "prod"])("%s's pass a server-side dry run with strict validation", async (stack) => {
+        const run = await runStackOffline(stack, { preview: true });
+        const objects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:")).map((r) => manifestOf(r.inputs));
+        // CRDs and namespaces for real first: a dry run of an object whose kind or namespace does not exist yet
+        // is refused for that reason alone.
+        const first = objects.filter((o) => o.kind === "CustomResourceDefinition" || o.kind === "Namespace");
+        expect(server.kubectl([...SSA, "--field-manager=media-platform", "-f", "-"], first.map((o) => JSON.stringify(o)).join("\n")).code).toBe(0);
+        expect(server.kubectl(["wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"]).code).toBe(0);
+        // One stream, as kubectl apply -f takes a folder: each object is tried, every refusal reported.
+        const rest = objects.filter((x) => !first.includes(x));
+        const r = server.kubectl([...SSA, "--field-manager=media-platform", "--dry-run=server", "-f", "-"], rest.map((o) => JSON.stringify(o)).join("\n"));
+        const refused = r.out.split("\n").filter((l) => /^(error|Error from server)/.test(l));
+        expect(r.out.split("\n").filter((l) => l.endsWith("serverside-applied (server dry run)"))).toHaveLength(rest.length - refused.length);
+        expect(refused).toEqual([]);
+        expect(objects.length).toBeGreaterThan(100);
     });
 });
 
