@@ -1,7 +1,8 @@
 // Large input files read again and again (a registry of thousands of tenants: 1.3 MB, about 1.2 s to parse and
 // validate on 2 cores, on every preview, check and capacity run) are read once per content: the result is kept
-// on disk, keyed by the SHA-256 of the text, the reading options and the source of the code that reads it, so an
-// edit to the file or to the reader is a miss. Only successful reads are kept; problems are found afresh.
+// on disk, keyed by the SHA-256 of the text, the reading options, the source of the code that reads it and the
+// lock file of the libraries it uses, so an edit to the file, the reader or a library is a miss. Only successful
+// reads are kept; problems are found afresh.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,6 +15,8 @@ const KEEP = 32;
 
 /** The folders whose TypeScript can change what a reader returns: the reader, its formats and contracts. */
 const READER_FOLDERS = ["contract", "capacity", "formats", "config", "tenants"];
+/** The installed libraries (yaml, zod) can too: the lock file names their versions. */
+const LIBRARY_LOCK = "package-lock.json";
 const ROOT = path.resolve(__dirname, "..");
 
 /** Where results are kept; undefined when turned off (MEDIA_PLATFORM_PARSE_CACHE=off). */
@@ -23,7 +26,7 @@ export function parseCacheDir(env: NodeJS.ProcessEnv = process.env): string | un
 }
 
 let fingerprint: string | undefined;
-/** SHA-256 of the readers' source, once per process; undefined where the source is not there to read. */
+/** SHA-256 of the readers' source and the libraries' versions, once per process; undefined where the source is not there to read. */
 function readerFingerprint(): string | undefined {
     if (fingerprint !== undefined) return fingerprint || undefined;
     const hash = crypto.createHash("sha256");
@@ -34,6 +37,7 @@ function readerFingerprint(): string | undefined {
                 hash.update(`${folder}/${f}\0`).update(fs.readFileSync(path.join(dir, f))).update("\0");
             }
         }
+        if (fs.existsSync(path.join(ROOT, LIBRARY_LOCK))) hash.update(fs.readFileSync(path.join(ROOT, LIBRARY_LOCK)));
         fingerprint = hash.digest("hex");
     } catch {
         fingerprint = "";
