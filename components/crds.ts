@@ -43,15 +43,23 @@ export function upstreamCrds(set: CrdSet): CrdManifest[] {
     return crds;
 }
 
-/** A schema without its field descriptions: a `description` key holding text, at any depth (a field named "description" holds an object and stays). */
+/** Schema keywords whose values are data (a default, an example, allowed values): kept exactly as they are. */
+const DATA_KEYWORDS = new Set(["default", "example", "enum", "const"]);
+/** Schema keywords whose keys are field names, each naming a schema (a field may be called "description" or "default"). */
+const NAMED_SCHEMAS = new Set(["properties", "patternProperties", "definitions"]);
+
+/** A schema without its text descriptions, at any depth; field names and data values are left as they are. */
 function withoutDescriptions(schema: unknown): unknown {
     if (Array.isArray(schema)) return schema.map(withoutDescriptions);
     if (schema === null || typeof schema !== "object") return schema;
-    return Object.fromEntries(
-        Object.entries(schema)
-            .filter(([k, v]) => !(k === "description" && typeof v === "string"))
-            .map(([k, v]) => [k, withoutDescriptions(v)]),
-    );
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(schema)) {
+        if (k === "description" && typeof v === "string") continue;
+        if (DATA_KEYWORDS.has(k)) out[k] = v;
+        else if (NAMED_SCHEMAS.has(k) && v !== null && typeof v === "object") out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, withoutDescriptions(s)]));
+        else out[k] = withoutDescriptions(v);
+    }
+    return out;
 }
 
 /**

@@ -54,6 +54,38 @@ describe("the CRDs the stack installs", () => {
         expect(installedColumns).toEqual(upstreamColumns);
     });
 
+    it("keep data exactly as written: defaults, examples and allowed values, even when they hold a description", () => {
+        const placement = { name: "default", description: "the placement new buckets get" };
+        const crd = {
+            apiVersion: "apiextensions.k8s.io/v1",
+            kind: "CustomResourceDefinition",
+            metadata: { name: "widgets.example.io" },
+            spec: {
+                group: "example.io",
+                names: { kind: "Widget", plural: "widgets" },
+                versions: [
+                    {
+                        name: "v1",
+                        schema: {
+                            openAPIV3Schema: {
+                                description: "A widget.",
+                                type: "object",
+                                properties: {
+                                    default: { description: "A field named default.", type: "object", default: placement, example: placement },
+                                    kind: { description: "A field with allowed values.", type: "object", enum: [placement] },
+                                },
+                            },
+                        },
+                    },
+                ],
+            },
+        } as CrdManifest;
+        expect(schemaOf(installedCrd(crd))[0]).toEqual({
+            type: "object",
+            properties: { default: { type: "object", default: placement, example: placement }, kind: { type: "object", enum: [placement] } },
+        });
+    });
+
     it("are a third of the upstream bytes", () => {
         const bytes = (crds: unknown[]) => crds.reduce((n: number, c) => n + JSON.stringify(c).length, 0);
         expect(bytes(ALL.map(installedCrd)) / bytes(ALL)).toBeLessThan(0.4);
