@@ -9,7 +9,7 @@
 //   co  — same guide, "Compute optimized instances" (doc_source/compute-optimized-instances.md, 2023-06).
 //   so  — same guide, "Storage optimized instances" (doc_source/storage-optimized-instances.md, 2023-06).
 //   is  — same guide, "Instance store volumes" table (doc_source/InstanceStorage.md, 2023-06).
-//   facts — ../shared/reference/facts.md "AWS EC2 network bandwidth" (the same figures as published in 2023).
+//   facts — same guide, "Amazon EC2 instance network bandwidth" (baseline and burst figures as published in 2023).
 
 export type Arch = "amd64" | "arm64";
 

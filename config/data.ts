@@ -40,7 +40,7 @@ export const postgresSchema = z.strictObject({
     database: expecting(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/), "a Postgres identifier such as mastodon").default("mastodon"),
     /** Backups to object storage; the policy pack refuses a database without them (postgres-backups). Default: none. */
     backup: postgresBackupSchema.optional(),
-    /** CloudNativePG operator chart version, installed through Flux. Default 0.29.0 (operator 1.30.0, the CRDs in ../shared/crds; cloudnative-pg.io/charts index.yaml). */
+    /** CloudNativePG operator chart version, installed through Flux. Default 0.29.0 (operator 1.30.0, the CRDs in schemas/crds; cloudnative-pg.io/charts index.yaml). */
     operatorChartVersion: expecting(z.string().regex(/^\d+\.\d+\.\d+$/), "a chart version such as 0.29.0").default("0.29.0"),
 });
 

@@ -9,7 +9,7 @@ import { loadStackFile, stackFile } from "../../config/load";
 import { SHIPPED_STACKS } from "../harness";
 
 /**
- * ElfHosted, "Stremio Scaling Stress" (2024-02-04, ../shared/seeds/000): three storage nodes with 1 Gbps NICs
+ * ElfHosted, "Stremio Scaling Stress" (2024-02-04; outage 1 in docs/outages.md): three storage nodes with 1 Gbps NICs
  * ran at ~20 % (≈200 Mbps) under normal load; raising the CephFS MDS count pushed them past 1 Gbps; the fix
  * was 3 × 10 Gbps nodes. The write-up gives no per-cause split, so these are stated assumptions chosen to
  * reproduce its one measured figure (≈200 Mbps at normal load): 8 MB/s client traffic per node with 30 %

@@ -27,7 +27,7 @@ describe.each(SHIPPED_STACKS)("stack %s", (stack) => {
             .filter((o) => ["Deployment", "StatefulSet"].includes(o.kind));
 
     // Every object of the data, workloads and edge components against the real schemas: CloudNativePG and
-    // Flux objects against the upstream CRDs in ../shared/crds, the rest against Kubernetes' own schema.
+    // Flux objects against the upstream CRDs in schemas/crds, the rest against Kubernetes' own schema.
     it("emits only schema-valid objects with explicit names (and namespaces where namespaced)", () => {
         const objects = childrenOf(run(), ["data", "workloads", "edge"]).map((r) => manifestOf(r.inputs));
         const kinds = new Set(objects.map((o) => `${o.apiVersion}/${o.kind}`));
