@@ -1,6 +1,10 @@
 // The CRDs as the stack installs them: the upstream copies in schemas/crds with the prose of their schemas left
 // out, and nothing else changed, so the cluster validates and defaults exactly as upstream does.
-import { installedCrd, upstreamCrds, type CrdManifest } from "../../components/crds";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { CRD_DIRECTORY, installedCrd, readCrds, upstreamCrds, type CrdManifest } from "../../components/crds";
 
 const ALL = (["flux", "rook", "cnpg"] as const).flatMap((set) => upstreamCrds(set));
 
@@ -95,5 +99,32 @@ describe("the CRDs the stack installs", () => {
         const before = JSON.stringify(ALL);
         ALL.forEach(installedCrd);
         expect(JSON.stringify(ALL)).toBe(before);
+    });
+
+    it("are parsed once per content: the kept parse equals each file's own documents, and later reads come from it", () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "crd-cache-"));
+        const env = { XDG_CACHE_HOME: home };
+        const kept = () => fs.readdirSync(path.join(home, "media-platform", "parsed")).filter((f) => f.startsWith("yaml-documents-"));
+        try {
+            for (const set of ["flux", "rook", "cnpg"] as const) {
+                const prefix = { flux: "flux-", rook: "rook-ceph-", cnpg: "cnpg-v" }[set];
+                const direct = fs
+                    .readdirSync(CRD_DIRECTORY)
+                    .filter((f) => f.startsWith(prefix) && f.endsWith(".yaml"))
+                    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(CRD_DIRECTORY, f), "utf8")).map((d) => d.toJS()))
+                    .filter((o) => o?.kind === "CustomResourceDefinition")
+                    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+                expect(readCrds(set, env)).toEqual(direct);
+                expect(readCrds(set, env)).toEqual(direct);
+                expect(readCrds(set, { ...env, MEDIA_PLATFORM_PARSE_CACHE: "off" })).toEqual(direct);
+            }
+            expect(kept()).toHaveLength(3);
+            // A kept entry is used as it is: one altered on disk shows, so the reads above came from it.
+            const rook = kept().map((f) => path.join(home, "media-platform", "parsed", f)).find((f) => fs.readFileSync(f, "utf8").includes("cephclusters.ceph.rook.io"))!;
+            fs.writeFileSync(rook, fs.readFileSync(rook, "utf8").replace('"name":"cephclusters.ceph.rook.io"', '"name":"altered.ceph.rook.io"'));
+            expect(readCrds("rook", env).map((c) => c.metadata.name)).toContain("altered.ceph.rook.io");
+        } finally {
+            fs.rmSync(home, { recursive: true, force: true });
+        }
     });
 });
