@@ -17,6 +17,8 @@ export interface ApiServer {
     readySeconds: number;
     /** Runs the repository's kubectl against it. */
     kubectl(args: string[], input?: string): { code: number; out: string };
+    /** Resolves once every CRD on the server is Established; rejects with those that are not after `timeoutMs`. */
+    crdsEstablished(timeoutMs?: number): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -127,6 +129,18 @@ export async function startApiServer(bin: string, opts: { readyTimeoutMs?: numbe
         const r = spawnSync(path.join(bin, "kubectl"), ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });
         return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
     };
+    // One list per look: `kubectl wait` asks for each CRD in turn under kubectl's client-side rate limit
+    // (5 requests/s), 6 s for 40 CRDs already established.
+    const crdsEstablished = async (timeoutMs = 120_000) => {
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+            const r = kubectl(["get", "crd", "-o", 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Established")].status}{"\\n"}{end}']);
+            const waiting = r.out.split("\n").filter((l) => l !== "" && !l.endsWith("=True"));
+            if (r.code === 0 && waiting.length === 0) return;
+            if (Date.now() > until) throw new Error(`CRDs not Established after ${timeoutMs / 1000} s: ${r.code === 0 ? waiting.join(", ") : r.out}`);
+            await new Promise((done) => setTimeout(done, 100));
+        }
+    };
     const stop = async () => {
         await stopProcess(apiserver);
         await stopProcess(etcd);
@@ -148,7 +162,7 @@ export async function startApiServer(bin: string, opts: { readyTimeoutMs?: numbe
         }
         await new Promise((r) => setTimeout(r, 250));
     }
-    return { url, kubeconfig, readySeconds: (Date.now() - started) / 1000, kubectl, stop };
+    return { url, kubeconfig, readySeconds: (Date.now() - started) / 1000, kubectl, crdsEstablished, stop };
 }
 
 /** kube-apiserver and kubectl of the pinned version: scripts/engine/kube.sh (built from the Go module proxy when missing). */

@@ -41,7 +41,7 @@ describe("every Kubernetes object the stacks register, on one API server started
         // is refused for that reason alone.
         const first = objects.filter((o) => o.kind === "CustomResourceDefinition" || o.kind === "Namespace");
         expect(server.kubectl([...SSA, "--field-manager=media-platform", "-f", "-"], first.map((o) => JSON.stringify(o)).join("\n")).code).toBe(0);
-        expect(server.kubectl(["wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"]).code).toBe(0);
+        await server.crdsEstablished();
         // One stream, as kubectl apply -f takes a folder: each object is tried, every refusal reported.
         const rest = objects.filter((x) => !first.includes(x));
         const r = server.kubectl([...SSA, "--field-manager=media-platform", "--dry-run=server", "-f", "-"], rest.map((o) => JSON.stringify(o)).join("\n"));

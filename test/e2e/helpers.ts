@@ -17,10 +17,10 @@ export interface CliRun {
     stdout: string;
 }
 
-/** Runs `npm run --silent platform -- <argv>` as the operator does (tsx cli/main.ts), in the project. */
+/** Runs the operator command as `npx platform <argv>` and `npm run platform` do (node bin/platform.js), in the project. */
 export function platform(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [require.resolve("tsx/cli"), path.join(PROJECT_ROOT, "cli", "main.ts"), ...argv], {
+        const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "platform.js"), ...argv], {
             cwd: PROJECT_ROOT,
             env: { ...process.env, ...env },
             stdio: ["ignore", "pipe", "pipe"],
