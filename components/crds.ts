@@ -27,14 +27,22 @@ const PREFIX: Record<CrdSet, string> = { flux: "flux-", rook: "rook-ceph-", cnpg
 
 const cache = new Map<CrdSet, CrdManifest[]>();
 
+/** The paths of one operator's CRD files in schemas/crds, sorted. */
+export function crdFiles(set: CrdSet): string[] {
+    return fs
+        .readdirSync(CRD_DIRECTORY)
+        .filter((f) => f.startsWith(PREFIX[set]) && f.endsWith(".yaml"))
+        .sort()
+        .map((f) => path.join(CRD_DIRECTORY, f));
+}
+
 /**
  * Every CRD of one operator's files, sorted by name. The files' YAML (2.5 MB in all, half a second to parse on
  * 2 cores, in every process that runs the program) is parsed once per content (config/parseCache).
  */
 export function readCrds(set: CrdSet, env: NodeJS.ProcessEnv = process.env): CrdManifest[] {
-    const files = fs.readdirSync(CRD_DIRECTORY).filter((f) => f.startsWith(PREFIX[set]) && f.endsWith(".yaml")).sort();
     // One stream of documents, as the files would be read one after the other.
-    const text = files.map((f) => fs.readFileSync(path.join(CRD_DIRECTORY, f), "utf8")).join("\n---\n");
+    const text = crdFiles(set).map((f) => fs.readFileSync(f, "utf8")).join("\n---\n");
     const docs = cachedRead("yaml-documents", text, null, () => YAML.parseAllDocuments(text).map((d) => d.toJS() as unknown), env);
     const crds = docs.filter((o): o is CrdManifest => (o as Partial<CrdManifest> | null)?.kind === "CustomResourceDefinition");
     return crds.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));

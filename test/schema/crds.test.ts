@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { CRD_DIRECTORY, installedCrd, readCrds, upstreamCrds, type CrdManifest } from "../../components/crds";
+import { crdFiles, installedCrd, readCrds, upstreamCrds, type CrdManifest } from "../../components/crds";
 
 const ALL = (["flux", "rook", "cnpg"] as const).flatMap((set) => upstreamCrds(set));
 
@@ -107,11 +107,8 @@ describe("the CRDs the stack installs", () => {
         const kept = () => fs.readdirSync(path.join(home, "media-platform", "parsed")).filter((f) => f.startsWith("yaml-documents-"));
         try {
             for (const set of ["flux", "rook", "cnpg"] as const) {
-                const prefix = { flux: "flux-", rook: "rook-ceph-", cnpg: "cnpg-v" }[set];
-                const direct = fs
-                    .readdirSync(CRD_DIRECTORY)
-                    .filter((f) => f.startsWith(prefix) && f.endsWith(".yaml"))
-                    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(CRD_DIRECTORY, f), "utf8")).map((d) => d.toJS()))
+                const direct = crdFiles(set)
+                    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(f, "utf8")).map((d) => d.toJS()))
                     .filter((o) => o?.kind === "CustomResourceDefinition")
                     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
                 expect(readCrds(set, env)).toEqual(direct);
