@@ -59,11 +59,12 @@ export const STREAM_LINK_EFFICIENCY = 0.87;
  */
 export const CEPH_LINK_EFFICIENCY = 0.72;
 /**
- * Share of the time the busiest receiver's link carries recovery until it is done: Ceph grants recovery to
- * PGs in queue order, not by receiver, so it idles while the PGs moving target others. Measured on the bed
- * with 4–10 PGs moving at once: 0.58–0.69.
+ * Share of the receivers' links, taken together, that recovery fills while several PGs move at once: Ceph
+ * grants PGs in queue order, not by receiver, so receivers and senders are unevenly loaded and each PG spends
+ * part of its turn on reservations and peering messages. Measured on the bed with 6 PGs moving at once over 3
+ * receivers: data ÷ time ÷ the receivers' spare rates, 0.42–0.49 over ten runs.
  */
-export const RECOVERY_RECEIVER_DUTY = 0.64;
+export const RECOVERY_LINKS_SHARE = 0.46;
 /** RADOS object size of RBD images and CephFS files (Ceph default: 4 MiB). */
 export const OBJECT_MB = 4 * 2 ** 20 / 1e6;
 /**
@@ -266,18 +267,18 @@ export function spareForRecoveryMBps(linkGbps: number, busyMBps: number): number
 
 /**
  * Seconds to recover `dataMB`: the slowest of the throttles (PGs at once × per-PG rate, at most what the
- * receiving OSDs write, `capMBps`) and the busiest receiver's link (its share of the data through its spare
- * rate, fed RECOVERY_RECEIVER_DUTY of the time: one PG at a time streams through one receiver, so the duty
- * only applies when several move at once).
+ * receiving OSDs write, `capMBps`) and the links. One PG at a time streams through one receiver at its spare
+ * rate; several at once fill the receivers' links together only RECOVERY_LINKS_SHARE of their spare rates
+ * (`receiversSpareMBps`, their sum), and never take the busiest receiver's share faster than its own link.
  */
-export function recoverySeconds(p: { dataMB: number; busiestReceiverMB: number; spareMBps: number; pgsAtOnce: number; perPgMBps: number; capMBps?: number }): {
+export function recoverySeconds(p: { dataMB: number; busiestReceiverMB: number; spareMBps: number; receiversSpareMBps: number; pgsAtOnce: number; perPgMBps: number; capMBps?: number }): {
     seconds: number;
     bound: "throttles" | "link";
 } {
     if (p.dataMB <= 0) return { seconds: 0, bound: "throttles" };
     const throttle = p.dataMB / Math.min(p.pgsAtOnce * p.perPgMBps, p.capMBps ?? Infinity);
-    const duty = p.pgsAtOnce > 1 ? RECOVERY_RECEIVER_DUTY : 1;
-    const link = p.busiestReceiverMB / (p.spareMBps * duty);
+    const busiest = p.busiestReceiverMB / p.spareMBps;
+    const link = p.pgsAtOnce > 1 ? Math.max(busiest, p.dataMB / (p.receiversSpareMBps * RECOVERY_LINKS_SHARE)) : busiest;
     return link > throttle ? { seconds: link, bound: "link" } : { seconds: throttle, bound: "throttles" };
 }
 
@@ -383,14 +384,15 @@ function recoveryOf(input: StorageModelInput, normals: TrafficBreakdown[]): Stor
     const dataGiB = failedNodeDataGiB(failed.rawGiB);
     const busiestReceiverGiB = receivers === 1 ? dataGiB : Math.min(dataGiB, (dataGiB / receivers) * PLACEMENT_IMBALANCE);
     // A replacement node takes its share of client writes as soon as its PGs are active, like any survivor.
-    const spareMBps = Math.min(...receiving.map((m) => spareForRecoveryMBps(m.baselineGbps, normals[nodes.indexOf(m)].inbound)));
+    const spares = receiving.map((m) => spareForRecoveryMBps(m.baselineGbps, normals[nodes.indexOf(m)].inbound));
+    const spareMBps = Math.min(...spares);
     // Survivors hold the copies that are read; with a replacement node, its OSDs take part too.
     const survivorOsds = nodes.filter((_, i) => i !== failedIndex).reduce((a, m) => a + m.osds, 0) + (spareHost ? 0 : failed.osds);
     const pgsAtOnce = pgsMovingAtOnce(survivorOsds, daemons.replicas, throttles);
     const perPgMBps = perPgRecoveryMBps(Math.min(load.recoveryMBpsPerOsd, spareMBps), throttles.sleepSeconds);
     const mb = (gib: number) => (gib * 2 ** 30) / 1e6;
     const receivingOsds = receiving.reduce((a, m) => a + m.osds, 0);
-    const r = recoverySeconds({ dataMB: mb(dataGiB), busiestReceiverMB: mb(busiestReceiverGiB), spareMBps, pgsAtOnce, perPgMBps, capMBps: receivingOsds * load.recoveryMBpsPerOsd });
+    const r = recoverySeconds({ dataMB: mb(dataGiB), busiestReceiverMB: mb(busiestReceiverGiB), spareMBps, receiversSpareMBps: spares.reduce((a, b) => a + b, 0), pgsAtOnce, perPgMBps, capMBps: receivingOsds * load.recoveryMBpsPerOsd });
     return {
         dataGiB,
         receivers,

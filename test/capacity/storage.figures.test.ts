@@ -63,8 +63,9 @@ describe("the storage model, figures by hand", () => {
         expect(recovery.busiestReceiverGiB).toBeCloseTo(1870, 9);
         expect(recovery.perPgMBps).toBeCloseTo(40, 9);
         expect(recovery.rateMBps).toBeCloseTo(80, 9);
-        // 5100 GiB = 5 476 083.3024 MB at 80 MB/s = 68 451.04 s = 19.0142 h. The busiest receiver's link
-        // (1870 GiB at 0.64 × (10 Gbps × 125 × 0.87 / 1.07 − 190) = 528.87 MB/s, 3797 s) is not the bound.
+        // 5100 GiB = 5 476 083.3024 MB at 80 MB/s = 68 451.04 s = 19.0142 h. The links are not the bound: each
+        // receiver has 10 Gbps × 125 × 0.87 / 1.07 − 190 = 826.36 MB/s spare, the three filled 46 % carry
+        // 1140.37 MB/s (4802 s), and the busiest's 1870 GiB through its own link take 2430 s.
         expect(recovery.hours).toBeCloseTo(mb(5100) / 80 / 3600, 9);
         expect(recovery.hours).toBeCloseTo(19.014178, 6);
     });
@@ -141,23 +142,23 @@ describe("the storage model without a spare host, figures by hand", () => {
         expect(recovery).toMatchObject({ failedNode: "t1", dataGiB: 2550, receivers: 1, busiestReceiverGiB: 2550, pgsAtOnce: 10, bound: "link" });
     });
 
-    it("is bound by the replacement's link, fed 64 % of the time", () => {
+    it("is bound by the replacement's link, filled 46 % while several PGs move", () => {
         const { recovery } = storageModel(three);
         // Normal inbound 20 × 0.5 × 3 + 10 = 40 MB/s; spare 125 × 0.87 / 1.07 − 40 = 61.6355 MB/s.
         // Per PG: 4 MiB objects at 61.6355 MB/s with 0.1 s sleep: 4.194304 / (4.194304 / 61.6355 + 0.1) = 24.9586 MB/s.
         expect(recovery.perPgMBps).toBeCloseTo(24.958650, 5);
-        // Throttles: min(10 × 24.9586, the replacement's 2 OSDs × 100) = 200 MB/s; link 61.6355 × 0.64 = 39.4467 MB/s.
-        expect(recovery.rateMBps).toBeCloseTo(39.446729, 5);
-        // 2550 GiB = 2 738 041.65 MB / 39.4467 MB/s = 69 411 s = 19.2809 h.
-        expect(recovery.hours).toBeCloseTo(19.280867, 5);
+        // Throttles: min(10 × 24.9586, the replacement's 2 OSDs × 100) = 200 MB/s; link 61.6355 × 0.46 = 28.3523 MB/s.
+        expect(recovery.rateMBps).toBeCloseTo(28.352336, 5);
+        // 2550 GiB = 2 738 041.65 MB / 28.3523 MB/s = 96 572 s = 26.8256 h.
+        expect(recovery.hours).toBeCloseTo(26.825554, 5);
     });
 
     it("adds the whole recovery rate, not 1.1 × it, to every node at peak", () => {
         const { nodes } = storageModel(three);
-        // min(39.4467, 39.4467 × 1.1 / 1); inbound 40 × 0.5 × 3 + 10 + 39.4467 = 109.4467, outbound 20 + 40 + 10 + 39.4467 the same.
+        // min(28.3523, 28.3523 × 1.1 / 1); inbound 40 × 0.5 × 3 + 10 + 28.3523 = 98.3523, outbound 20 + 40 + 10 + 28.3523 the same.
         for (const n of nodes) {
-            expect(n.peak.recovery).toBeCloseTo(39.446729, 5);
-            expect(n.peak.wire).toBeCloseTo(109.446729 * 1.07, 5);
+            expect(n.peak.recovery).toBeCloseTo(28.352336, 5);
+            expect(n.peak.wire).toBeCloseTo(98.352336 * 1.07, 5);
         }
         // MDS 1 + 1 standby over 3 nodes: one each; t3 (1 OSD): 8 + 4 + 2 + 1 = 15 GiB × 1.2 = 18.
         expect(nodes[2].daemons).toEqual({ osds: 1, mons: 1, mgrs: 1, mds: 1, rgws: 0 });
@@ -251,10 +252,10 @@ describe("the storage model's terms, one at a time", () => {
     });
 
     it("recovers no data in no time, whatever the receiver's figures say", () => {
-        expect(recoverySeconds({ dataMB: 0, busiestReceiverMB: 100, spareMBps: 10, pgsAtOnce: 1, perPgMBps: 10 })).toEqual({ seconds: 0, bound: "throttles" });
+        expect(recoverySeconds({ dataMB: 0, busiestReceiverMB: 100, spareMBps: 10, receiversSpareMBps: 10, pgsAtOnce: 1, perPgMBps: 10 })).toEqual({ seconds: 0, bound: "throttles" });
         // One PG: the link's full rate, no duty; 100 MB at 10 MB/s through the link against 200 MB at 20 MB/s.
-        expect(recoverySeconds({ dataMB: 200, busiestReceiverMB: 100, spareMBps: 10, pgsAtOnce: 1, perPgMBps: 20 })).toEqual({ seconds: 10, bound: "throttles" });
-        expect(recoverySeconds({ dataMB: 200, busiestReceiverMB: 110, spareMBps: 10, pgsAtOnce: 1, perPgMBps: 20 })).toEqual({ seconds: 11, bound: "link" });
+        expect(recoverySeconds({ dataMB: 200, busiestReceiverMB: 100, spareMBps: 10, receiversSpareMBps: 10, pgsAtOnce: 1, perPgMBps: 20 })).toEqual({ seconds: 10, bound: "throttles" });
+        expect(recoverySeconds({ dataMB: 200, busiestReceiverMB: 110, spareMBps: 10, receiversSpareMBps: 10, pgsAtOnce: 1, perPgMBps: 20 })).toEqual({ seconds: 11, bound: "link" });
     });
 
     it("models no recovery without nodes", () => {

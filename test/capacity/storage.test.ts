@@ -142,14 +142,16 @@ describe("recovery", () => {
         expect(perPgRecoveryMBps(11, 0.1)).toBeLessThan(9);
     });
 
-    it("takes the slower of the throttles and the busiest receiver's link", () => {
-        const base = { dataMB: 480, busiestReceiverMB: 220, spareMBps: 10, perPgMBps: 10 };
+    it("takes the slower of the throttles and the receivers' links", () => {
+        const base = { dataMB: 480, busiestReceiverMB: 220, spareMBps: 10, receiversSpareMBps: 30, perPgMBps: 10 };
         // One PG at a time: 480 MB through one 10 MB/s stream.
         expect(recoverySeconds({ ...base, pgsAtOnce: 1 })).toEqual({ seconds: 48, bound: "throttles" });
-        // Six at once: the busiest receiver's 220 MB at 10 MB/s, fed 64 % of the time.
+        // Six at once over three receivers: 480 MB through their 30 MB/s of spare links, filled 46 %.
         const six = recoverySeconds({ ...base, pgsAtOnce: 6 });
         expect(six.bound).toBe("link");
-        expect(six.seconds).toBeCloseTo(220 / (10 * 0.64), 9);
+        expect(six.seconds).toBeCloseTo(480 / (30 * 0.46), 9);
+        // A receiver taking most of the data is bound by its own link, whatever the others have spare.
+        expect(recoverySeconds({ ...base, pgsAtOnce: 6, busiestReceiverMB: 400, receiversSpareMBps: 300 }).seconds).toBe(40);
         expect(recoverySeconds({ ...base, pgsAtOnce: 6, capMBps: 5 })).toEqual({ seconds: 96, bound: "throttles" });
         // Inbound traffic on the receiver leaves less for recovery; a full link leaves none.
         expect(spareForRecoveryMBps(0.1, 0)).toBeCloseTo((12.5 * 0.87) / 1.07, 9);

@@ -67,12 +67,12 @@ function placement(before: PgInfo[], after: PgInfo[], victim: number) {
     return { dataMB, pgs: held.length, busiestReceiverMB: Math.max(0, ...received.values()), receivers: received.size };
 }
 
-/** The model's recovery time on the bed: 3 survivors, links of `mbit`, `busyMBps` of client payload arriving per node. */
-function predictRecovery(p: { dataMB: number; busiestReceiverMB: number; mbit: number; busyMBps: number; throttles: RecoveryThrottles }) {
+/** The model's recovery time on the bed: 3 survivors, `receivers` of them taking data, links of `mbit`, `busyMBps` of client payload arriving per node. */
+function predictRecovery(p: { dataMB: number; busiestReceiverMB: number; receivers: number; mbit: number; busyMBps: number; throttles: RecoveryThrottles }) {
     const spareMBps = spareForRecoveryMBps(p.mbit / 1000, p.busyMBps);
     const pgsAtOnce = pgsMovingAtOnce(OSDS - 1, REPLICAS, p.throttles);
     // Memory-backed OSDs: the stream is bounded by the link, not the device.
-    return { ...recoverySeconds({ dataMB: p.dataMB, busiestReceiverMB: p.busiestReceiverMB, spareMBps, pgsAtOnce, perPgMBps: perPgRecoveryMBps(spareMBps, p.throttles.sleepSeconds) }), pgsAtOnce };
+    return { ...recoverySeconds({ dataMB: p.dataMB, busiestReceiverMB: p.busiestReceiverMB, spareMBps, receiversSpareMBps: p.receivers * spareMBps, pgsAtOnce, perPgMBps: perPgRecoveryMBps(spareMBps, p.throttles.sleepSeconds) }), pgsAtOnce };
 }
 
 /** Kills the victim, marks it out, and waits until every PG is clean (or `windowS` passes). */
@@ -190,10 +190,10 @@ export async function runFidelity(opts: { replayFile: string; stack?: string; lo
                 for (const k of Object.keys(config.osd)) applied[k] = bed.osdOption(0, k);
             }
             const r = await recover(bed);
-            const p = predictRecovery({ dataMB: r.dataMB, busiestReceiverMB: r.busiestReceiverMB, mbit: ACCEPTED_MBIT, busyMBps: 0, throttles });
+            const p = predictRecovery({ dataMB: r.dataMB, busiestReceiverMB: r.busiestReceiverMB, receivers: r.receivers, mbit: ACCEPTED_MBIT, busyMBps: 0, throttles });
             rows.push({
                 scenario: `recovery, ${name}`,
-                what: `${r.dataMB.toFixed(0)} MB of ${r.pgs} PGs, busiest receiver ${r.busiestReceiverMB.toFixed(0)} MB, ${p.pgsAtOnce} PG(s) at once, ${p.bound}-bound`,
+                what: `${r.dataMB.toFixed(0)} MB of ${r.pgs} PGs to ${r.receivers} receivers (busiest ${r.busiestReceiverMB.toFixed(0)} MB), ${p.pgsAtOnce} PG(s) at once, ${p.bound}-bound`,
                 unit: "s",
                 predicted: p.seconds,
                 measured: r.seconds,
@@ -246,7 +246,7 @@ export async function runFidelity(opts: { replayFile: string; stack?: string; lo
             }
             // Client ops go first (wpq priorities): recovery gets what the offered load leaves of the link.
             const busy = (loads.raisedMBps * REPLICAS) / OSDS;
-            const p = predictRecovery({ dataMB: r.dataMB, busiestReceiverMB: r.busiestReceiverMB, mbit, busyMBps: busy, throttles: stack.throttles });
+            const p = predictRecovery({ dataMB: r.dataMB, busiestReceiverMB: r.busiestReceiverMB, receivers: r.receivers, mbit, busyMBps: busy, throttles: stack.throttles });
             const rate = r.recoveredMB / r.seconds;
             const limitS = r.dataMB / loads.recoveryLimitMBps;
             const projected = r.done ? r.seconds : rate > 0 ? r.startMB / rate : Infinity;
@@ -258,7 +258,7 @@ export async function runFidelity(opts: { replayFile: string; stack?: string; lo
                 measured: projected,
                 held: false,
                 note: r.done
-                    ? `held to: inside the limit (the model misses Ceph serving client ops first)`
+                    ? `held to: inside the limit`
                     : `held to: not done in ${windowS} s (${r.recoveredMB.toFixed(0)} MB moved; projected ${projected > limitS ? "past" : "inside"} the limit)`,
             });
             sides[side] = {
